@@ -1,0 +1,70 @@
+"""The better colorizer: a small fully convolutional U-Net that predicts chroma from luminance.
+
+Input N x C_in x H x W (channel 0 the standardized gray; for the hint variant three more:
+hint Cb, hint Cr, hint mask), H and W multiples of 8. Output N x 2 x H x W: centred Cb, Cr
+(about [-0.5, 0.5]). The luminance is never predicted, so the pipeline keeps the input's Y.
+
+Most of the work happens at 1/2 to 1/8 resolution (chroma is smooth; the guided upsampling in
+``colorizer.upsample`` and the full-resolution skip put the edges back), which keeps it fast
+enough to train and run on a 2-core CPU.
+"""
+
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+from .hints import HINT_CHANNELS
+from .models import register
+
+__all__ = ["ChromaUNet", "ChromaUNetHints"]
+
+
+def conv_bn(c_in, c_out, stride=1):
+    return nn.Sequential(nn.Conv2d(c_in, c_out, 3, stride=stride, padding=1, bias=False), nn.BatchNorm2d(c_out), nn.ReLU(inplace=True))
+
+
+def block(c_in, c_out):
+    return nn.Sequential(conv_bn(c_in, c_out), conv_bn(c_out, c_out))
+
+
+@register("chroma_unet")
+class ChromaUNet(nn.Module):
+    """Gray -> chroma U-Net, 1/2..1/8 resolution encoder, default about 1.3 M parameters."""
+
+    output = "cbcr"
+    fixed_size = None
+    size_multiple = 8
+    in_channels = 1
+
+    def __init__(self, widths=(16, 32, 64, 192)):
+        super().__init__()
+        c0, c1, c2, c3 = widths
+        self.stem = nn.Sequential(nn.Conv2d(self.in_channels, c0, 3, padding=1), nn.ReLU(inplace=True))
+        self.enc1 = nn.Sequential(conv_bn(c0, c1, stride=2), block(c1, c1))  # 1/2
+        self.enc2 = block(c1, c2)  # 1/4
+        self.enc3 = block(c2, c3)  # 1/8
+        self.dec2 = block(c3 + c2, c2)
+        self.dec1 = block(c2 + c1, c1)
+        self.dec0 = nn.Sequential(nn.Conv2d(c1 + c0, c0, 3, padding=1), nn.ReLU(inplace=True))
+        self.head = nn.Conv2d(c0, 2, 1)
+
+    @staticmethod
+    def _up(x, like):
+        return F.interpolate(x, size=like.shape[-2:], mode="bilinear", align_corners=False)
+
+    def forward(self, x):
+        s0 = self.stem(x)
+        s1 = self.enc1(s0)
+        s2 = self.enc2(F.max_pool2d(s1, 2))
+        s3 = self.enc3(F.max_pool2d(s2, 2))
+        d2 = self.dec2(torch.cat([self._up(s3, s2), s2], dim=1))
+        d1 = self.dec1(torch.cat([self._up(d2, s1), s1], dim=1))
+        d0 = self.dec0(torch.cat([self._up(d1, s0), s0], dim=1))
+        return self.head(d0)
+
+
+@register("chroma_unet_hints")
+class ChromaUNetHints(ChromaUNet):
+    """:class:`ChromaUNet` that also takes user color hints (Cb, Cr, mask) as input channels."""
+
+    in_channels = 1 + HINT_CHANNELS

@@ -1,0 +1,102 @@
+"""Color math, in one place: the seed's gray formula and the BT.601 YCbCr frame around it.
+
+The original project made its network input with ``gray = 0.299 R + 0.587 G + 0.114 B``:
+that is exactly the luma Y of ITU-R BT.601 (full range, as in JPEG). So the natural frame
+for colorization is YCbCr: the input *is* Y, a network only has to supply the chroma
+(Cb, Cr), and the output keeps the input's luminance by construction.
+
+Conventions used everywhere in the project:
+
+- Float RGB and Y live in [0, 1]; chroma ``cbcr`` is centred, in [-0.5, 0.5]
+  (the 8-bit JPEG offset of 128 is not used inside the library).
+- numpy functions put channels last (``... x 3``); torch functions put channels first
+  (``N x 3 x H x W`` or ``3 x H x W``), as networks expect.
+"""
+
+import numpy as np
+import torch
+from PIL import Image
+
+__all__ = [
+    "GRAY_WEIGHTS",
+    "to_gray",
+    "rgb_to_ycbcr",
+    "ycbcr_to_rgb",
+    "rgb_to_ycbcr_torch",
+    "ycbcr_to_rgb_torch",
+    "fit_chroma_torch",
+]
+
+GRAY_WEIGHTS = (0.299, 0.587, 0.114)  # ITU-R BT.601 luma = the original project's gray
+
+# Rows: Y, Cb, Cr from R, G, B (BT.601 full range, chroma centred at 0).
+_RGB_TO_YCBCR = np.array(
+    [
+        [0.299, 0.587, 0.114],
+        [-0.168735892, -0.331264108, 0.5],
+        [0.5, -0.418687589, -0.081312411],
+    ]
+)
+_YCBCR_TO_RGB = np.linalg.inv(_RGB_TO_YCBCR)
+
+
+def to_gray(rgb):
+    """The original's gray: ``0.299 R + 0.587 G + 0.114 B``.
+
+    - uint8 (or float) array H x W x 3 in -> float32 array H x W, same scale (0..255 for uint8),
+      unrounded so it is exactly the formula.
+    - PIL image in (any mode; converted to RGB first) -> PIL "L" image of the same size,
+      rounded to the nearest level.
+    """
+    if isinstance(rgb, Image.Image):
+        gray = to_gray(np.asarray(rgb.convert("RGB")))
+        return Image.fromarray(np.clip(np.rint(gray), 0, 255).astype(np.uint8), mode="L")
+    rgb = np.asarray(rgb)
+    if rgb.ndim != 3 or rgb.shape[-1] != 3:
+        raise ValueError(f"to_gray expects an H x W x 3 array, got shape {rgb.shape}")
+    weights = np.asarray(GRAY_WEIGHTS, dtype=np.float64)
+    return (rgb.astype(np.float64) @ weights).astype(np.float32)
+
+
+def rgb_to_ycbcr(rgb):
+    """float array ... x 3 RGB in [0, 1] -> ... x 3 (Y in [0, 1], Cb and Cr in [-0.5, 0.5])."""
+    return np.asarray(rgb, dtype=np.float64) @ _RGB_TO_YCBCR.T
+
+
+def ycbcr_to_rgb(ycbcr):
+    """Inverse of :func:`rgb_to_ycbcr`; not clipped (out-of-gamut values stay visible)."""
+    return np.asarray(ycbcr, dtype=np.float64) @ _YCBCR_TO_RGB.T
+
+
+def _apply_torch(matrix, x):
+    """Apply a 3x3 color matrix along dim -3 of a float tensor (... x 3 x H x W)."""
+    m = torch.as_tensor(matrix, dtype=x.dtype, device=x.device)
+    return torch.einsum("ij,...jhw->...ihw", m, x)
+
+
+def rgb_to_ycbcr_torch(rgb):
+    """float tensor (N x) 3 x H x W RGB in [0, 1] -> same shape Y, Cb, Cr (chroma centred)."""
+    return _apply_torch(_RGB_TO_YCBCR, rgb)
+
+
+def ycbcr_to_rgb_torch(ycbcr):
+    """Inverse of :func:`rgb_to_ycbcr_torch`; not clipped."""
+    return _apply_torch(_YCBCR_TO_RGB, ycbcr)
+
+
+def fit_chroma_torch(y, cbcr):
+    """Scale chroma down, per pixel, just enough that Y + chroma stays inside the RGB cube.
+
+    y: (N x) 1 x H x W in [0, 1]; cbcr: (N x) 2 x H x W. Returns the scaled cbcr.
+    Clipping R, G, B separately would change the luminance; scaling the chroma vector
+    instead keeps Y exactly (chroma contributes nothing to Y) and keeps the hue.
+    """
+    # RGB offset that the chroma adds to Y: delta_c = a_c * Cb + b_c * Cr for each channel c.
+    m = torch.as_tensor(_YCBCR_TO_RGB[:, 1:], dtype=cbcr.dtype, device=cbcr.device)
+    delta = torch.einsum("ij,...jhw->...ihw", m, cbcr)
+    y = y.clamp(0.0, 1.0)
+    # Largest s in [0, 1] with 0 <= y + s * delta <= 1 on every channel.
+    room = torch.where(delta > 0, 1.0 - y, y)
+    limit = room / delta.abs().clamp_min(1e-12)
+    scale = limit.amin(dim=-3, keepdim=True).clamp(0.0, 1.0)
+    return cbcr * scale

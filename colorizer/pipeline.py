@@ -1,0 +1,177 @@
+"""The one inference pipeline: preprocess -> network -> postprocess.
+
+The app, the CLI, evaluation and the tests all go through :class:`Colorizer`.
+
+- preprocess: any image -> luminance ``y_full`` (N x 1 x H x W, float32 in [0, 1]; the original's
+  gray formula), shrunk to the network's working size and standardized with the training set's
+  gray mean and std (in 0..255 units, as saved with the weights).
+- network: standardized gray (plus hint channels, for hint networks) -> RGB or chroma.
+- postprocess ("full" mode): the predicted chroma is brought to full size guided by ``y_full``,
+  scaled into the RGB gamut, and recombined with the input's own Y, so the output keeps every
+  detail and the exact luminance of the input. "seed" mode returns the network's raw RGB output
+  resized to the input size, as the original project showed it.
+"""
+
+import math
+import os
+from pathlib import Path
+
+import numpy as np
+import torch
+from PIL import Image
+
+from .color import fit_chroma_torch, rgb_to_ycbcr_torch, to_gray, ycbcr_to_rgb_torch
+from .hints import hint_channels, parse_hints
+from .images import open_image
+from .upsample import guided_upsample, resize
+from .weights import WeightsError, load_model, read_config
+
+__all__ = ["Colorizer", "load", "weights_dir", "shipped_models", "default_model_name", "MODES"]
+
+MODES = ("full", "seed")
+
+
+def weights_dir():
+    """Folder of shipped weights: ``$COLORIZER_WEIGHTS`` or ``weights/`` beside the package."""
+    return Path(os.environ.get("COLORIZER_WEIGHTS") or Path(__file__).resolve().parents[1] / "weights")
+
+
+def shipped_models():
+    """{name: config} for every ``weights/<name>/`` folder that holds a readable config."""
+    found = {}
+    root = weights_dir()
+    for folder in sorted(root.iterdir()) if root.is_dir() else []:
+        if (folder / "config.json").is_file():
+            try:
+                found[folder.name] = read_config(folder)
+            except WeightsError:
+                continue  # a broken folder must not hide the good ones; load() reports it
+    return found
+
+
+def default_model_name():
+    """The shipped model with the best validation PSNR in its config (ties: by name)."""
+    models = shipped_models()
+    if not models:
+        raise WeightsError(f"no weights found in {weights_dir()}")
+
+    def val_psnr(item):
+        psnr = item[1].get("metrics", {}).get("val_psnr")
+        return psnr if isinstance(psnr, (int, float)) else -math.inf
+
+    return max(sorted(models.items()), key=val_psnr)[0]  # max keeps the first of equals
+
+
+class Colorizer:
+    """A loaded network plus everything needed to run it on real images.
+
+    ``working_size``: for networks that take any size, the long side (pixels) the input is
+    shrunk to before the network (never enlarged); networks with a fixed input size use that.
+    """
+
+    def __init__(self, model, config, name=None, working_size=None):
+        self.model = model.eval()
+        self.config = config
+        self.name = name or config["architecture"]["name"]
+        norm = config["normalization"]
+        self.gray_mean = float(norm["gray_mean"])
+        self.gray_std = float(norm["gray_std"])
+        inference = config.get("inference", {})
+        self.working_size = int(working_size or inference.get("working_size") or 256)
+        self.guide_radius = int(inference.get("guide_radius", 2))
+        self.guide_eps = float(inference.get("guide_eps", 1e-3))
+
+    @property
+    def accepts_hints(self):
+        return self.model.in_channels > 1
+
+    def working_shape(self, height, width):
+        """(h, w) the network sees for an H x W input."""
+        if self.model.fixed_size:
+            return self.model.fixed_size, self.model.fixed_size
+        m = self.model.size_multiple
+        scale = min(1.0, self.working_size / max(height, width))
+        return tuple(max(m, round(side * scale / m) * m) for side in (height, width))
+
+    @torch.inference_mode()
+    def predict(self, y_full, hints=None, mode="full"):
+        """The core, batched: y_full N x 1 x H x W float in [0, 1] -> RGB N x 3 x H x W in [0, 1].
+
+        hints: None, or a N x 3 x h x w tensor of hint channels at the working size
+        (see ``colorizer.hints``). In "full" mode the result's luminance equals ``y_full``.
+        """
+        if mode not in MODES:
+            raise ValueError(f"unknown mode {mode!r}; choose one of {MODES}")
+        y_full = y_full.float()
+        size = self.working_shape(*y_full.shape[-2:])
+        y_small = resize(y_full, size)
+        x = (y_small * 255.0 - self.gray_mean) / self.gray_std
+        if self.accepts_hints:
+            if hints is None:
+                hints = torch.zeros(x.shape[0], 3, *size)
+            x = torch.cat([x, hints.to(x)], dim=1)
+        elif hints is not None:
+            raise ValueError(f"model {self.name!r} does not take color hints")
+        out = self.model(x)
+        if self.model.output == "rgb":
+            if mode == "seed":
+                return resize(out, tuple(y_full.shape[-2:]), mode="nearest").clamp(0, 1)
+            cbcr_small = rgb_to_ycbcr_torch(out)[:, 1:]
+        else:
+            cbcr_small = out
+        cbcr_full = guided_upsample(cbcr_small, y_small, y_full, self.guide_radius, self.guide_eps)
+        cbcr_full = fit_chroma_torch(y_full, cbcr_full)
+        return ycbcr_to_rgb_torch(torch.cat([y_full, cbcr_full], dim=1)).clamp_(0, 1)
+
+    def colorize(self, image, mode="full", hints=None):
+        """Colorize one image; returns a PIL RGB image of the input's size.
+
+        image: a PIL image, a uint8 array (H x W gray or H x W x 3/4), a path or bytes; color
+        input is first made gray with the original's formula. hints: a list of
+        ``(x, y, (r, g, b))`` (column, row in input pixels; 8-bit color, only its chroma is used)
+        or an RGBA hint image of the input's size (transparent where there is no hint).
+        Raises ``ImageInputError`` for unusable input.
+        """
+        pil = open_image(image)
+        y_full = self.luminance(pil)
+        hint_tensor = None
+        if hints is not None and (len(hints) if isinstance(hints, (list, tuple)) else True):
+            if not self.accepts_hints:
+                raise ValueError(f"model {self.name!r} does not take color hints")
+            points = parse_hints(hints, pil.size)
+            hint_tensor = hint_channels(points, pil.size, self.working_shape(pil.height, pil.width))
+        rgb = self.predict(y_full, hints=hint_tensor, mode=mode)
+        return to_pil(rgb[0])
+
+    @staticmethod
+    def luminance(pil):
+        """PIL "L"/"RGB" image -> 1 x 1 x H x W float32 tensor in [0, 1] (the original's gray)."""
+        if pil.mode == "L":
+            gray = np.asarray(pil, dtype=np.float32)
+        else:
+            gray = to_gray(np.asarray(pil.convert("RGB")))
+        return torch.from_numpy(gray / np.float32(255.0))[None, None]
+
+
+def to_pil(rgb):
+    """3 x H x W float tensor in [0, 1] -> PIL RGB image (rounded to 8 bits)."""
+    array = (rgb.permute(1, 2, 0).numpy() * 255.0).round().clip(0, 255).astype(np.uint8)
+    return Image.fromarray(array, mode="RGB")
+
+
+def load(name_or_path=None, working_size=None):
+    """A :class:`Colorizer` for a shipped model name, a weights folder, or None (the default).
+
+    Raises WeightsError (naming the file) when the weights cannot be used.
+    """
+    if name_or_path is None:
+        name_or_path = default_model_name()
+    path = Path(name_or_path)
+    if not (path / "config.json").exists():
+        shipped = weights_dir() / str(name_or_path)
+        if not shipped.is_dir():
+            known = ", ".join(shipped_models()) or "none"
+            raise WeightsError(f"no model named {name_or_path!r} (shipped models: {known}) and no such folder")
+        path = shipped
+    model, config = load_model(path)
+    return Colorizer(model, config, name=path.name, working_size=working_size)

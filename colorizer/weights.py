@@ -1,0 +1,121 @@
+"""Exported weights: a Hub-style folder with ``model.safetensors`` and ``config.json``.
+
+Only safetensors and JSON are ever read, so loading weights never runs pickled code.
+``config.json`` is self-describing::
+
+    {"format": "colorizer-weights/1",
+     "architecture": {"name": "seed_cnn", "kwargs": {}},
+     "normalization": {"gray_mean": 121.9, "gray_std": 63.4, "scheme": "standard"},
+     "epochs": 2000, "data": {...}, "metrics": {...}, "train_config": {...}}
+"""
+
+import json
+import os
+import tempfile
+from pathlib import Path
+
+import torch
+from safetensors import SafetensorError
+from safetensors.torch import load_file, save_file
+
+from .models import create_model
+
+__all__ = ["WeightsError", "FORMAT", "save_weights", "read_config", "load_model", "atomic_write_bytes"]
+
+FORMAT = "colorizer-weights/1"
+WEIGHTS_FILE = "model.safetensors"
+CONFIG_FILE = "config.json"
+
+
+class WeightsError(Exception):
+    """A weights folder that is missing, truncated, tampered with or inconsistent."""
+
+
+def atomic_write_bytes(path, data):
+    """Write ``data`` to ``path`` via a temporary file in the same folder and a rename,
+    so a reader (or a crash) never sees a half-written file."""
+    path = Path(path)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def save_weights(folder, model, config, half=False):
+    """Write ``model``'s state and ``config`` (a JSON-able dict) into ``folder``.
+
+    ``half=True`` stores float16 tensors (loading casts back to float32).
+    """
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    dtype = torch.float16 if half else torch.float32
+    state = {k: v.detach().to("cpu", dtype).contiguous() for k, v in model.state_dict().items()}
+    config = {"format": FORMAT, **config, "dtype": str(dtype).removeprefix("torch.")}
+    # safetensors has no "save to bytes" that keeps metadata simple, so save to a temp name.
+    tmp = folder / f".{WEIGHTS_FILE}.tmp"
+    save_file(state, str(tmp))
+    os.replace(tmp, folder / WEIGHTS_FILE)
+    atomic_write_bytes(folder / CONFIG_FILE, (json.dumps(config, indent=2) + "\n").encode())
+
+
+def read_config(folder):
+    """The parsed ``config.json`` of a weights folder, checked for the required keys."""
+    path = Path(folder) / CONFIG_FILE
+    try:
+        config = json.loads(path.read_text())
+    except FileNotFoundError:
+        raise WeightsError(f"{path}: no such file (not a weights folder)") from None
+    except (json.JSONDecodeError, UnicodeDecodeError) as e:
+        raise WeightsError(f"{path}: not valid JSON ({e})") from None
+    if not isinstance(config, dict) or config.get("format") != FORMAT:
+        raise WeightsError(f"{path}: not a {FORMAT} config")
+    for key in ("architecture", "normalization"):
+        if not isinstance(config.get(key), dict):
+            raise WeightsError(f"{path}: missing {key!r}")
+    norm = config["normalization"]
+    if not all(isinstance(norm.get(k), (int, float)) for k in ("gray_mean", "gray_std")):
+        raise WeightsError(f"{path}: normalization needs numeric gray_mean and gray_std")
+    if norm["gray_std"] <= 0:
+        raise WeightsError(f"{path}: gray_std must be positive")
+    return config
+
+
+def load_model(folder):
+    """(network in eval mode with float32 weights, config) from a weights folder.
+
+    Raises WeightsError naming the file when anything does not fit.
+    """
+    folder = Path(folder)
+    config = read_config(folder)
+    arch = config["architecture"]
+    try:
+        model = create_model(arch["name"], **arch.get("kwargs", {}))
+    except (KeyError, TypeError) as e:
+        raise WeightsError(f"{folder / CONFIG_FILE}: bad architecture: {e}") from None
+    path = folder / WEIGHTS_FILE
+    try:
+        state = load_file(str(path))
+    except FileNotFoundError:
+        raise WeightsError(f"{path}: no such file") from None
+    except (SafetensorError, OSError, ValueError) as e:
+        raise WeightsError(f"{path}: unreadable safetensors file ({e})") from None
+    expected = model.state_dict()
+    if set(state) != set(expected):
+        missing = sorted(set(expected) - set(state))
+        extra = sorted(set(state) - set(expected))
+        raise WeightsError(f"{path}: tensors do not match {arch['name']}: missing {missing[:5]}, unexpected {extra[:5]}")
+    for name, tensor in state.items():
+        if tensor.shape != expected[name].shape:
+            raise WeightsError(
+                f"{path}: tensor {name} has shape {tuple(tensor.shape)}, {arch['name']} needs {tuple(expected[name].shape)}"
+            )
+        if not torch.isfinite(tensor).all():
+            raise WeightsError(f"{path}: tensor {name} holds NaN or inf")
+    model.load_state_dict({k: v.float() for k, v in state.items()})
+    return model.eval(), config

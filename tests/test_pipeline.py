@@ -1,0 +1,147 @@
+import json
+
+import numpy as np
+import pytest
+import torch
+from PIL import Image
+
+import colorizer
+from colorizer import WeightsError, create_model, save_weights, to_gray
+from colorizer.hints import hint_channels, parse_hints
+from colorizer.upsample import guided_upsample
+
+
+def make_weights(folder, name, psnr=None, **kwargs):
+    torch.manual_seed(0)
+    model = create_model(name, **kwargs)
+    config = {
+        "architecture": {"name": name, "kwargs": kwargs},
+        "normalization": {"gray_mean": 120.0, "gray_std": 60.0, "scheme": "standard"},
+        "inference": {"working_size": 64},
+        "epochs": 1,
+        "metrics": {} if psnr is None else {"val_psnr": psnr},
+    }
+    save_weights(folder, model, config)
+    return folder
+
+
+@pytest.fixture(scope="module")
+def shipped(tmp_path_factory):
+    root = tmp_path_factory.mktemp("weights")
+    make_weights(root / "seed_cnn", "seed_cnn", psnr=22.0)
+    make_weights(root / "chroma", "chroma_unet", psnr=25.0)
+    make_weights(root / "hints", "chroma_unet_hints", psnr=24.0)
+    return root
+
+
+@pytest.fixture(autouse=True)
+def weights_env(shipped, monkeypatch):
+    monkeypatch.setenv("COLORIZER_WEIGHTS", str(shipped))
+
+
+def test_default_is_the_best_validation_psnr_and_names_resolve(shipped):
+    assert colorizer.default_model_name() == "chroma"
+    assert set(colorizer.shipped_models()) == {"seed_cnn", "chroma", "hints"}
+    assert colorizer.load().name == "chroma"
+    assert colorizer.load("seed_cnn").model.fixed_size == 32
+    assert colorizer.load(shipped / "hints").accepts_hints
+
+
+def test_unknown_model_lists_the_shipped_ones():
+    with pytest.raises(WeightsError, match="seed_cnn"):
+        colorizer.load("nope")
+
+
+@pytest.mark.parametrize("name", ["seed_cnn", "chroma", "hints"])
+@pytest.mark.parametrize("size", [(1, 1), (1, 7), (9, 1), (333, 517), (32, 32)])
+def test_output_same_size_and_luminance_exact(name, size):
+    h, w = size
+    rgb = np.random.default_rng(h * 1000 + w).integers(0, 256, (h, w, 3), dtype=np.uint8)
+    out = colorizer.load(name).colorize(rgb)
+    assert out.mode == "RGB" and out.size == (w, h)
+    # the output's gray equals the input's gray within one 8-bit level
+    diff = np.abs(np.rint(to_gray(np.asarray(out))) - np.rint(to_gray(rgb)))
+    assert diff.max() <= 1
+
+
+def test_gray_and_color_inputs_agree_and_output_is_deterministic():
+    model = colorizer.load("chroma")
+    rgb = np.random.default_rng(5).integers(0, 256, (40, 60, 3), dtype=np.uint8)
+    gray = to_gray(Image.fromarray(rgb))
+    a, b = np.asarray(model.colorize(gray)), np.asarray(model.colorize(gray))
+    assert (a == b).all()
+    # a color input is colorized from its exact gray, the gray image from the rounded one
+    diff = np.abs(a.astype(int) - np.asarray(model.colorize(rgb)).astype(int))
+    assert diff.max() <= 3 and diff.mean() < 0.6
+
+
+def test_seed_mode_returns_the_raw_network_output_upscaled():
+    model = colorizer.load("seed_cnn")
+    rgb = np.random.default_rng(6).integers(0, 256, (32, 32, 3), dtype=np.uint8)
+    y = torch.from_numpy(to_gray(rgb) / 255.0).float()[None, None]
+    raw = model.model((y * 255 - model.gray_mean) / model.gray_std)
+    expected = (raw[0].permute(1, 2, 0).detach().numpy() * 255).round().astype(np.uint8)
+    out = np.asarray(model.colorize(rgb, mode="seed"))
+    assert np.abs(out.astype(int) - expected).max() <= 1
+    big = model.colorize(np.zeros((64, 96), np.uint8), mode="seed")
+    assert big.size == (96, 64)
+    with pytest.raises(ValueError):
+        model.colorize(rgb, mode="bogus")
+
+
+def test_fixed_size_and_working_size():
+    assert colorizer.load("seed_cnn").working_shape(500, 300) == (32, 32)
+    chroma = colorizer.load("chroma")  # working_size 64 from its config
+    assert chroma.working_shape(500, 300) == (64, 40)
+    assert chroma.working_shape(10, 10) == (8, 8)
+
+
+def test_hints_api():
+    model = colorizer.load("hints")
+    rgb = np.full((50, 80, 3), 128, np.uint8)
+    out = model.colorize(rgb, hints=[(10, 5, (255, 0, 0)), (70, 40, (0, 0, 255))])
+    assert out.size == (80, 50)
+    hint_image = Image.new("RGBA", (80, 50), (0, 0, 0, 0))
+    hint_image.putpixel((10, 5), (255, 0, 0, 255))
+    assert model.colorize(rgb, hints=hint_image).size == (80, 50)
+    with pytest.raises(ValueError, match="outside"):
+        model.colorize(rgb, hints=[(80, 0, (1, 2, 3))])
+    with pytest.raises(ValueError, match="does not take"):
+        colorizer.load("chroma").colorize(rgb, hints=[(1, 1, (255, 0, 0))])
+
+
+def test_hint_channels_average_hints_on_one_working_pixel():
+    points = parse_hints([(0, 0, (255, 0, 0)), (1, 1, (0, 0, 255)), (99, 99, (0, 255, 0))], (100, 100))
+    channels = hint_channels(points, (100, 100), (10, 10))
+    assert channels.shape == (1, 3, 10, 10)
+    assert channels[0, 2].sum() == 2 and channels[0, 2, 0, 0] == 1 and channels[0, 2, 9, 9] == 1
+    red, blue = colorizer.rgb_to_ycbcr(np.array([[1.0, 0, 0], [0, 0, 1.0]]))[:, 1:]
+    np.testing.assert_allclose(channels[0, :2, 0, 0].numpy(), (red + blue) / 2, atol=1e-6)
+
+
+def test_guided_upsample_keeps_color_edges_on_luminance_edges():
+    # left half dark and red-ish chroma, right half bright and blue-ish: a sharp full-res edge
+    y_full = torch.zeros(1, 1, 64, 64)
+    y_full[..., 32:] = 1.0
+    y_small = torch.nn.functional.avg_pool2d(y_full, 8)
+    chroma_small = torch.where(y_small > 0.5, 0.2, -0.2).repeat(1, 2, 1, 1)
+    guided = guided_upsample(chroma_small, y_small, y_full)
+    bilinear = torch.nn.functional.interpolate(chroma_small, size=(64, 64), mode="bilinear")
+    ideal = torch.where(y_full > 0.5, 0.2, -0.2)
+    assert (guided - ideal).abs().mean() < 0.5 * (bilinear - ideal).abs().mean()
+
+
+def test_weights_errors_name_the_file(tmp_path):
+    folder = make_weights(tmp_path / "w", "seed_cnn")
+    (folder / "model.safetensors").write_bytes((folder / "model.safetensors").read_bytes()[:1000])
+    with pytest.raises(WeightsError, match="model.safetensors"):
+        colorizer.load(folder)
+    folder = make_weights(tmp_path / "w2", "seed_cnn")
+    config = json.loads((folder / "config.json").read_text())
+    config["architecture"]["name"] = "seed_cnn_half"
+    (folder / "config.json").write_text(json.dumps(config))
+    with pytest.raises(WeightsError, match="shape"):
+        colorizer.load(folder)
+    (folder / "config.json").write_text("{not json")
+    with pytest.raises(WeightsError, match="config.json"):
+        colorizer.load(folder)
