@@ -1,0 +1,179 @@
+"""Training on tiny image trees made here: config, determinism, resume, history, export, round trip."""
+
+import json
+
+import numpy as np
+import pytest
+import torch
+from PIL import Image
+from safetensors.torch import load_file
+
+import colorizer
+from train import loop
+from train.__main__ import main as train_main
+from train.batches import gray_stats
+from train.config import PRESETS, TrainConfig, parse_args
+from train.export import export_run
+
+
+def make_tree(root, size=32, n_train=6, n_test=3, seed=0):
+    """train|test/<class>/<file> with smooth colored patterns (learnable, not noise)."""
+    rng = np.random.default_rng(seed)
+    yy, xx = np.mgrid[0:size, 0:size] / size
+    for split, n in (("train", n_train), ("test", n_test)):
+        for cls, hue in (("sky", (0.2, 0.4, 0.9)), ("grass", (0.2, 0.8, 0.2))):
+            (root / split / cls).mkdir(parents=True, exist_ok=True)
+            for i in range(n):
+                phase = rng.random()
+                shade = 0.5 + 0.5 * np.sin(6 * (xx + yy) + 6 * phase)[..., None]
+                rgb = (np.array(hue) * shade + 0.1 * rng.random((size, size, 3))) * 255
+                Image.fromarray(rgb.clip(0, 255).astype(np.uint8)).save(root / split / cls / f"{i:04d}.png")
+    return root
+
+
+@pytest.fixture(scope="module")
+def tiny_data(tmp_path_factory):
+    return make_tree(tmp_path_factory.mktemp("tiny"))
+
+
+@pytest.fixture(scope="module")
+def tiny_big(tmp_path_factory):
+    return make_tree(tmp_path_factory.mktemp("tiny128"), size=96, n_train=4, n_test=1, seed=1)
+
+
+@pytest.fixture(autouse=True)
+def cache(tmp_path_factory, monkeypatch):
+    monkeypatch.setenv("COLORIZER_CACHE", str(tmp_path_factory.getbasetemp() / "cache"))
+
+
+def tiny_config(tmp_path, data, **overrides):
+    values = dict(data=[str(data)], epochs=2, batch_size=4, grid_epochs=[1], keep_epochs=[1],
+                  checkpoint_every=1, out_dir=str(tmp_path / "run"), threads=1)
+    values.update(overrides)
+    return TrainConfig(**values)
+
+
+def weights_of(run_dir):
+    return load_file(str(run_dir / "checkpoint.safetensors"))
+
+
+def test_defaults_are_the_original_run():
+    cfg = TrainConfig()
+    assert (cfg.model, cfg.lr, cfg.batch_size, cfg.epochs, cfg.loss, cfg.shuffle) == ("seed_cnn", 1e-4, 100, 2000, "mse_rgb", "once")
+    assert [p.rsplit("/", 1)[1] for p in cfg.data] == ["cifar10-images.tar.gz", "linnaeus5-32.tar.gz"]
+    cfg, resume = parse_args(["seed_cnn_plateau", "--epochs=3", "--amp=bf16", "--resume"])
+    assert (cfg.lr, cfg.scheduler, cfg.epochs, resume) == (1e-3, "plateau", 3, True)
+
+
+@pytest.mark.parametrize("argv, message", [
+    (["--epochs=ten"], "epochs"), (["--no_such_key=1"], "unknown config key"), (["bogus_preset"], "unknown preset"),
+    (["--augment=maybe"], "augment"), (["seed_cnn", "epochs=3"], "--key=value"),
+])
+def test_bad_overrides_are_rejected(argv, message):
+    with pytest.raises(ValueError, match=message):
+        parse_args(argv)
+
+
+def test_cli_reports_config_errors(capsys):
+    assert train_main(["--lr=fast"]) == 2
+    assert "lr" in capsys.readouterr().err
+
+
+def test_list_overrides_parse_numbers_and_paths():
+    cfg, _ = parse_args(["--grid_epochs=5,10", "--data=a.tar.gz,b"])
+    assert cfg.grid_epochs == [5, 10] and cfg.data == ["a.tar.gz", "b"]
+    assert set(PRESETS) >= {"seed_cnn", "seed_cnn_half", "seed_unet", "seed_cnn_plateau", "chroma", "chroma_hints"}
+
+
+def test_gray_stats_true_std_and_seed_quirk():
+    images = np.random.default_rng(0).integers(0, 256, (5, 4, 4, 3), dtype=np.uint8)
+    gray = images.astype(np.float64) @ [0.299, 0.587, 0.114]
+    mean, std = gray_stats(images)
+    assert mean == pytest.approx(gray.mean()) and std == pytest.approx(gray.std())
+    assert gray_stats(images, "seed_mean") == pytest.approx((gray.mean(), gray.mean()))
+
+
+def test_same_seed_gives_bit_identical_weights(tmp_path, tiny_data):
+    a = loop.train(tiny_config(tmp_path / "a", tiny_data), show_progress=False)
+    b = loop.train(tiny_config(tmp_path / "b", tiny_data), show_progress=False)
+    wa, wb = weights_of(a), weights_of(b)
+    assert all(torch.equal(wa[k], wb[k]) for k in wa)
+    c = loop.train(tiny_config(tmp_path / "c", tiny_data, seed=1), show_progress=False)
+    assert not all(torch.equal(wa[k], weights_of(c)[k]) for k in wa)
+
+
+@pytest.mark.parametrize("preset", ["seed_cnn", "chroma_hints"])
+def test_resume_matches_an_uninterrupted_run(tmp_path, tiny_data, tiny_big, preset):
+    extra = {"model": "chroma_unet_hints", "loss": "mse_cbcr", "shuffle": "every_epoch", "augment": True,
+             "hints": True, "scheduler": "cosine", "extra_train_data": [str(tiny_big)]} if preset != "seed_cnn" else {}
+    straight = loop.train(tiny_config(tmp_path / "straight", tiny_data, epochs=3, **extra), show_progress=False)
+    loop.train(tiny_config(tmp_path / "parts", tiny_data, epochs=3, stop_after=1, **extra), show_progress=False)
+    parts = loop.train(tiny_config(tmp_path / "parts", tiny_data, epochs=3, **extra), resume=True, show_progress=False)
+    ws, wp = weights_of(straight), weights_of(parts)
+    assert set(ws) == set(wp) and all(torch.equal(ws[k], wp[k]) for k in ws)
+    hs = json.loads((straight / "history.json").read_text())["epochs"]
+    hp = json.loads((parts / "history.json").read_text())["epochs"]
+    assert [h["val_loss_sum"] for h in hs] == [h["val_loss_sum"] for h in hp]
+
+
+def test_resume_refuses_a_different_run(tmp_path, tiny_data):
+    loop.train(tiny_config(tmp_path, tiny_data, epochs=1), show_progress=False)
+    with pytest.raises(ValueError, match="lr"):
+        loop.train(tiny_config(tmp_path, tiny_data, epochs=2, lr=0.5), resume=True, show_progress=False)
+    loop.train(tiny_config(tmp_path / "cos", tiny_data, epochs=1, scheduler="cosine"), show_progress=False)
+    with pytest.raises(ValueError, match="epochs"):
+        loop.train(tiny_config(tmp_path / "cos", tiny_data, epochs=2, scheduler="cosine"), resume=True, show_progress=False)
+
+
+def test_history_plots_and_snapshots(tmp_path, tiny_data):
+    run = loop.train(tiny_config(tmp_path, tiny_data, epochs=3), show_progress=False)
+    history = json.loads((run / "history.json").read_text())["epochs"]
+    assert [h["epoch"] for h in history] == [1, 2, 3]
+    for h in history:
+        assert {"train_loss_sum", "val_loss_sum", "train_loss", "val_loss", "val_mse", "val_psnr", "lr"} <= set(h)
+        # 12 training images in batches of 4: the summed error is 3 per-batch means
+        assert h["train_loss_sum"] == pytest.approx(3 * h["train_loss"])
+        assert 0 < h["val_psnr"] <= 50
+    assert (run / "loss_curve.png").exists() and (run / "epoch_0001.safetensors").exists()
+    grids = sorted(p.name for p in run.glob("examples_epoch_*.png"))
+    assert grids == ["examples_epoch_0001.png", "examples_epoch_0003.png"]
+    grid = Image.open(run / "examples_epoch_0003.png")
+    assert grid.height == 3 * 128 + 2 * 2  # rows gray / output / original, 32 px tiles shown 4x
+
+
+def test_training_lowers_the_loss(tmp_path, tiny_data):
+    cfg = tiny_config(tmp_path, tiny_data, model="chroma_unet", loss="mse_cbcr", lr=3e-3, epochs=8, grid_epochs=[], keep_epochs=[])
+    history = json.loads((loop.train(cfg, show_progress=False) / "history.json").read_text())["epochs"]
+    assert history[-1]["train_loss"] < 0.5 * history[0]["train_loss"]
+
+
+def test_nan_loss_stops_with_a_clear_error_and_keeps_the_good_checkpoint(tmp_path, tiny_data, monkeypatch):
+    run = loop.train(tiny_config(tmp_path, tiny_data, epochs=1), show_progress=False)
+    good = weights_of(run)
+    real_loss = loop.loss_fn
+    monkeypatch.setattr(loop, "loss_fn", lambda *a: real_loss(*a) * float("nan"))
+    with pytest.raises(loop.TrainingDiverged, match="nan"):
+        loop.train(tiny_config(tmp_path, tiny_data, epochs=2), resume=True, show_progress=False)
+    after = weights_of(run)
+    assert all(torch.equal(good[k], after[k]) for k in good)
+
+
+def test_train_export_load_colorize_round_trip(tmp_path, tiny_data, monkeypatch):
+    run = loop.train(tiny_config(tmp_path, tiny_data, epochs=2, export=str(tmp_path / "weights" / "tiny")), show_progress=False)
+    folder = tmp_path / "weights" / "tiny"
+    config = json.loads((folder / "config.json").read_text())
+    assert config["epochs"] == 2 and config["architecture"]["name"] == "seed_cnn"
+    assert config["normalization"]["gray_std"] > 0 and config["normalization"]["scheme"] == "standard"
+    assert config["train_config"]["lr"] == 1e-4 and config["dtype"] in ("float16", "float32")
+    assert {"val_psnr", "evaluation", "best_epoch", "train_loss_sum"} <= set(config["metrics"])
+    for name in ("model.safetensors", "README.md", "history.json", "loss_curve.png", "examples_epoch_0001.png"):
+        assert (folder / name).exists(), name
+    assert "## Test-set numbers" in (folder / "README.md").read_text()
+    image = Image.new("RGB", (45, 30), (200, 100, 50))
+    assert colorizer.load(folder).colorize(image).size == (45, 30)
+    monkeypatch.setenv("COLORIZER_WEIGHTS", str(tmp_path / "weights"))
+    assert colorizer.load("tiny").name == "tiny"
+    # an earlier snapshot exports with its own epoch count and history
+    snap = export_run(run / "epoch_0001.safetensors", tmp_path / "weights" / "tiny_1", run_eval=False)
+    assert snap["epochs"] == 1
+    assert len(json.loads((tmp_path / "weights" / "tiny_1" / "history.json").read_text())["epochs"]) == 1

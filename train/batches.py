@@ -1,0 +1,111 @@
+"""Turning uint8 images into network batches and outputs into RGB and losses.
+
+All functions work on whatever device the tensors are on (the whole data set sits on the GPU
+during CUDA training) and take an explicit ``torch.Generator`` so that a run is reproducible
+and a resumed run draws exactly what an uninterrupted one would.
+"""
+
+import math
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+from colorizer.color import fit_chroma_torch, rgb_to_ycbcr_torch, ycbcr_to_rgb_torch
+from colorizer.hints import sample_hints
+
+__all__ = ["gray_stats", "split_color", "augment", "epoch_generator", "network_input", "forward_rgb", "loss_fn"]
+
+
+def gray_stats(images_uint8, scheme="standard"):
+    """(mean, std) of the original's gray over a N x H x W x 3 uint8 training set, 0..255 units.
+
+    scheme "standard" gives the true standard deviation; "seed_mean" reproduces the original
+    notebook, which computed ``STD = mean(...)`` and so standardized with ``(x - mean) / mean``.
+    """
+    total, total_sq, count = 0.0, 0.0, 0
+    weights = np.array([0.299, 0.587, 0.114])
+    for start in range(0, len(images_uint8), 4096):  # chunks keep float64 copies small
+        gray = images_uint8[start : start + 4096].astype(np.float64) @ weights
+        total += gray.sum()
+        total_sq += (gray * gray).sum()
+        count += gray.size
+    mean = total / count
+    std = math.sqrt(max(total_sq / count - mean * mean, 0.0))
+    if scheme == "seed_mean":
+        return mean, mean
+    if scheme != "standard":
+        raise ValueError(f"unknown normalization {scheme!r}; use 'standard' or 'seed_mean'")
+    return mean, std
+
+
+def split_color(rgb_uint8):
+    """N x H x W x 3 uint8 -> (rgb N x 3 x H x W in [0, 1], y N x 1 x H x W in [0, 1],
+    cbcr N x 2 x H x W centred chroma), float32 on the input's device."""
+    rgb = rgb_uint8.permute(0, 3, 1, 2).float().div_(255.0)
+    ycbcr = rgb_to_ycbcr_torch(rgb)
+    return rgb, ycbcr[:, :1], ycbcr[:, 1:]
+
+
+def epoch_generator(seed, epoch, stream=0):
+    """A CPU generator whose draws depend only on (seed, epoch, stream): resuming at any epoch
+    reproduces the uninterrupted run without saving RNG state."""
+    return torch.Generator().manual_seed((seed * 1_000_003 + epoch) * 7 + stream)
+
+
+def augment(rgb_uint8, out_size, min_scale, generator):
+    """Random horizontal flips and scale-jittered square crops, resized to ``out_size``.
+
+    rgb_uint8: N x H x W x 3 uint8. Each image gets a crop of side ``s * min(H, W)``,
+    s uniform in [min_scale, 1], at a uniform position. Returns N x out x out x 3 uint8
+    (uint8 again so the color split of :func:`split_color` applies unchanged).
+    """
+    n, h, w, _ = rgb_uint8.shape
+    device = rgb_uint8.device
+    scale = torch.empty(n).uniform_(min_scale, 1.0, generator=generator)
+    # Crop centre offsets in normalized coordinates, keeping the crop inside the image.
+    tx = (torch.rand(n, generator=generator) * 2 - 1) * (1 - scale)
+    ty = (torch.rand(n, generator=generator) * 2 - 1) * (1 - scale)
+    flip = torch.where(torch.rand(n, generator=generator) < 0.5, -1.0, 1.0)
+    theta = torch.zeros(n, 2, 3)
+    theta[:, 0, 0] = scale * flip * min(h, w) / w
+    theta[:, 1, 1] = scale * min(h, w) / h
+    theta[:, 0, 2] = tx
+    theta[:, 1, 2] = ty
+    images = rgb_uint8.permute(0, 3, 1, 2).float()
+    # Shrinking by more than 2x would alias: pre-shrink with area averaging first.
+    factor = int(min(h, w) * min_scale // (2 * out_size))
+    if factor > 1:
+        images = F.avg_pool2d(images, factor)
+    grid = F.affine_grid(theta.to(device), (n, 3, out_size, out_size), align_corners=False)
+    out = F.grid_sample(images, grid, mode="bilinear", padding_mode="border", align_corners=False)
+    return out.round_().clamp_(0, 255).to(torch.uint8).permute(0, 2, 3, 1).contiguous()
+
+
+def network_input(model, y, gray_mean, gray_std, cbcr=None, generator=None):
+    """Standardized gray (+ simulated hints when ``generator`` is given) for ``model``."""
+    x = (y * 255.0 - gray_mean) / gray_std
+    if model.in_channels == 1:
+        return x
+    if generator is None:
+        hints = torch.zeros(x.shape[0], 3, *x.shape[-2:], device=x.device)
+    else:
+        hints = sample_hints(cbcr, generator=generator)
+    return torch.cat([x, hints], dim=1)
+
+
+def forward_rgb(model, out, y):
+    """The network's output as RGB in [0, 1] (chroma networks: Y + gamut-fitted chroma)."""
+    if model.output == "rgb":
+        return out
+    return ycbcr_to_rgb_torch(torch.cat([y, fit_chroma_torch(y, out)], dim=1)).clamp(0, 1)
+
+
+def loss_fn(model, out, rgb, y, cbcr, kind):
+    """Scalar loss: "mse_rgb" (the original's MSE on RGB in [0, 1]) or "mse_cbcr" (on chroma)."""
+    if kind == "mse_rgb":
+        return F.mse_loss(forward_rgb(model, out, y), rgb)
+    if kind == "mse_cbcr":
+        pred = out if model.output == "cbcr" else ycbcr_to_rgb_torch(out)[:, 1:]
+        return F.mse_loss(pred, cbcr)
+    raise ValueError(f"unknown loss {kind!r}; use 'mse_rgb' or 'mse_cbcr'")

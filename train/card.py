@@ -1,0 +1,101 @@
+"""The model card (README.md) of an exported weights folder, from measured numbers only."""
+
+__all__ = ["model_card", "ORIGINAL_RESULTS"]
+
+# The original project's reported final errors (sum over batches of per-batch MSE), by run.
+ORIGINAL_RESULTS = {
+    "seed_cnn": [("final architecture, 2000 epochs (write-up)", 2.3465, 1.4805), ("same, notebook output at epoch 1999", 0.9208, 1.2817)],
+    "seed_cnn_half": [("half-width initial architecture", 0.8541, 1.3706)],
+    "seed_cnn_plateau": [("ReduceLROnPlateau, lr 1e-3", 2.8273, 1.3493)],
+    "seed_unet": [("modified U-Net", 28.655, 6.707)],
+}
+
+
+def _original_key(config):
+    name = config["architecture"]["name"]
+    if name == "seed_cnn" and config.get("train_config", {}).get("scheduler") == "plateau":
+        return "seed_cnn_plateau"
+    return name
+
+
+def model_card(name, config, evaluation, history, grids):
+    """Markdown for ``weights/<name>/README.md``.
+
+    evaluation: {source file: {set: metrics row}} from ``train.evaluate.evaluate``;
+    history: the per-epoch records; grids: example-grid file names in the folder.
+    """
+    arch = config["architecture"]["name"]
+    tc = config.get("train_config", {})
+    metrics = config.get("metrics", {})
+    lines = [
+        "---",
+        "license: mit",
+        "library_name: pytorch",
+        "tags: [image-colorization, grayscale, safetensors]",
+        "---",
+        "",
+        f"# {name}",
+        "",
+        f"Network `{arch}` from the `colorizer` package, trained for **{config['epochs']} epochs**"
+        f" on {', '.join(config['data']['sources'])} ({config['data'].get('train_images', '?')} training and"
+        f" {config['data'].get('val_images', '?')} validation images, {tc.get('image_size', 32)} px).",
+        "",
+        f"Training: Adam, lr {tc.get('lr')}, batch {tc.get('batch_size')}, loss `{tc.get('loss')}`, scheduler"
+        f" `{tc.get('scheduler')}`, shuffle `{tc.get('shuffle')}`, augmentation {tc.get('augment')}, seed {tc.get('seed')}."
+        f" Gray input standardized with mean {config['normalization']['gray_mean']:.3f} and std"
+        f" {config['normalization']['gray_std']:.3f} (scheme `{config['normalization']['scheme']}`)."
+        f" Stored as {config.get('dtype', 'float32')}"
+        + (f" (float16 changed validation PSNR by {metrics['float16_psnr_change']:+.4f} dB)." if "float16_psnr_change" in metrics else "."),
+        "",
+        "```python",
+        "import colorizer",
+        f'model = colorizer.load("{name}")  # or a path to this folder',
+        'model.colorize("photo.jpg").save("colored.png")',
+        "```",
+        "",
+    ]
+    if history:
+        last = history[-1]
+        lines += [
+            "## Training",
+            "",
+            "![loss curves](loss_curve.png)",
+            "",
+            "Errors in the original project's scale: the sum over batches of the per-batch mean MSE"
+            " (so they grow with the number of batches; ours has"
+            f" {config['data'].get('train_images', 0) // 100} training and {config['data'].get('val_images', 0) // 100}"
+            " validation batches, the original 560 and 120, with Linnaeus 5's fifth class).",
+            "",
+            "| run | train error | validation error |",
+            "| --- | ---: | ---: |",
+            f"| this model, epoch {last['epoch']} | {last['train_loss_sum']:.4f} | {last['val_loss_sum']:.4f} |",
+        ]
+        lines += [f"| original: {label} | {tr} | {va} |" for label, tr, va in ORIGINAL_RESULTS.get(_original_key(config), [])]
+        lines += [
+            "",
+            f"Lowest validation error: {metrics.get('best_val_loss_sum', float('nan')):.4f} at epoch"
+            f" {metrics.get('best_epoch')} (the original saw its validation loss rise from about epoch 250).",
+            "",
+        ]
+    if evaluation:
+        lines += [
+            "## Test-set numbers",
+            "",
+            "Through the library's pipeline (`full` mode: predicted chroma on the input's own luminance),"
+            " with the gray baseline (returning the gray image) from the same run. PSNR is per image on"
+            " 8-bit RGB, capped at 50 dB, averaged; colorfulness is Hasler-Suesstrunk.",
+            "",
+        ]
+        from .evaluate import format_table
+
+        for source, table in evaluation.items():
+            lines += [format_table(table, f"**{source}**"), ""]
+        if "evaluation_seed_mode" in metrics:
+            lines += ["Raw network output (`seed` mode, as the original showed it), pooled per test set:", "",
+                      "| test set | PSNR dB | SSIM | colorfulness |", "| --- | ---: | ---: | ---: |"]
+            lines += [f"| {s} | {r['psnr']:.2f} | {r['ssim']:.4f} | {r['colorfulness']:.1f} |" for s, r in metrics["evaluation_seed_mode"].items()]
+            lines.append("")
+    if grids:
+        lines += ["## Examples", "", "Validation images; rows: gray input / network output / original.", ""]
+        lines += [f"![epoch {g.split('_')[-1].removesuffix('.png').lstrip('0')}]({g})" + "\n" for g in grids]
+    return "\n".join(lines).rstrip() + "\n"

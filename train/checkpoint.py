@@ -1,0 +1,69 @@
+"""Self-describing training checkpoints in one safetensors file, without pickle.
+
+The file holds the model's tensors (``model.*``) and the optimizer's tensors
+(``optim.<param index>.<key>``); everything else (resolved config, normalization, epoch,
+history, optimizer and scheduler scalars) is JSON in the safetensors metadata. It is written to
+a temporary file and renamed into place, so a kill at any moment leaves the previous checkpoint
+intact and never a half-written one.
+"""
+
+import json
+import os
+from pathlib import Path
+
+import torch
+from safetensors import SafetensorError, safe_open
+from safetensors.torch import save_file
+
+__all__ = ["save_checkpoint", "load_checkpoint", "CheckpointError"]
+
+
+class CheckpointError(Exception):
+    """A checkpoint file that is missing or unreadable."""
+
+
+def save_checkpoint(path, model, optimizer, scheduler, meta):
+    """Write model + optimizer (+ scheduler) state and the JSON-able ``meta`` dict to ``path``."""
+    path = Path(path)
+    tensors = {f"model.{k}": v.detach().cpu().contiguous() for k, v in model.state_dict().items()}
+    optim_state = optimizer.state_dict()
+    scalars = {}
+    for index, state in optim_state["state"].items():
+        for key, value in state.items():
+            if torch.is_tensor(value):
+                tensors[f"optim.{index}.{key}"] = value.detach().cpu().contiguous()
+            else:
+                scalars[f"{index}.{key}"] = value
+    meta = {
+        **meta,
+        "optimizer": {"param_groups": optim_state["param_groups"], "scalars": scalars},
+        "scheduler": scheduler.state_dict() if scheduler is not None else None,
+    }
+    tmp = path.with_name(f".{path.name}.tmp")
+    save_file(tensors, str(tmp), metadata={"checkpoint": json.dumps(meta)})
+    with open(tmp, "rb") as f:
+        os.fsync(f.fileno())
+    os.replace(tmp, path)
+
+
+def load_checkpoint(path):
+    """(model_state, optimizer_state_dict, scheduler_state, meta) from :func:`save_checkpoint`."""
+    try:
+        with safe_open(str(path), framework="pt") as f:
+            meta = json.loads(f.metadata()["checkpoint"])
+            tensors = {k: f.get_tensor(k) for k in f.keys()}
+    except FileNotFoundError:
+        raise CheckpointError(f"{path}: no such checkpoint") from None
+    except (SafetensorError, OSError, KeyError, ValueError, TypeError) as e:
+        raise CheckpointError(f"{path}: unreadable checkpoint ({e})") from None
+    model_state = {k[len("model."):]: v for k, v in tensors.items() if k.startswith("model.")}
+    state = {}
+    for key, value in tensors.items():
+        if key.startswith("optim."):
+            _, index, name = key.split(".", 2)
+            state.setdefault(int(index), {})[name] = value
+    for key, value in meta["optimizer"]["scalars"].items():
+        index, name = key.split(".", 1)
+        state.setdefault(int(index), {})[name] = value
+    optimizer_state = {"state": state, "param_groups": meta["optimizer"]["param_groups"]}
+    return model_state, optimizer_state, meta.pop("scheduler"), meta

@@ -1,0 +1,151 @@
+"""Training configuration: one dataclass with commented defaults, named presets, CLI overrides.
+
+``python -m train [preset] --key=value ...``: the preset's values replace the defaults, then
+each ``--key=value`` replaces one field. Values are parsed and type-checked against the field's
+type; unknown keys are rejected with the list of known ones. The defaults are the original
+project's run: ``seed_cnn``, Adam, lr 1e-4, batch 100, 2000 epochs, MSE on RGB.
+"""
+
+import dataclasses
+import json
+import typing
+from dataclasses import dataclass, field
+from pathlib import Path
+
+__all__ = ["TrainConfig", "PRESETS", "DATA_DIR", "parse_args", "config_from_dict"]
+
+DATA_DIR = Path(__file__).resolve().parents[2] / "shared" / "data"  # ../shared/data beside the repo
+
+
+@dataclass
+class TrainConfig:
+    # what to train
+    model: str = "seed_cnn"  # a name from colorizer.list_models()
+    model_kwargs: dict = field(default_factory=dict)  # passed to create_model (JSON on the CLI)
+    # data: sources in the train|test/<class>/<file> layout (folder, .tar.gz or .zip)
+    data: list = field(default_factory=lambda: [str(DATA_DIR / "cifar10-images.tar.gz"), str(DATA_DIR / "linnaeus5-32.tar.gz")])
+    extra_train_data: list = field(default_factory=list)  # larger images, random crops only (e.g. linnaeus5-128)
+    image_size: int = 32  # every image is resized to this square size when loaded (antialiased)
+    val_limit: int = 0  # validate on only the first N validation images (0 = all)
+    # normalization of the gray input
+    normalization: str = "standard"  # "standard": (x - mean) / std; "seed_mean": the original's (x - mean) / mean
+    # optimization (the original's run)
+    epochs: int = 2000
+    batch_size: int = 100
+    lr: float = 1e-4
+    weight_decay: float = 0.0
+    scheduler: str = "none"  # "none", "plateau" (ReduceLROnPlateau on the validation loss) or "cosine"
+    plateau_factor: float = 0.1
+    plateau_patience: int = 10
+    loss: str = "mse_rgb"  # "mse_rgb": MSE on RGB in [0, 1] (original); "mse_cbcr": MSE on chroma
+    shuffle: str = "once"  # "once": one seeded shuffle kept for all epochs (original); "every_epoch"
+    augment: bool = False  # random flips and scale-jittered crops (deterministic per seed and epoch)
+    hints: bool = False  # feed simulated color hints (hint networks only)
+    seed: int = 0
+    # machinery
+    device: str = "auto"  # "auto" (cuda if available), "cpu" or "cuda"
+    threads: int = 0  # torch CPU threads (0 = torch's default)
+    amp: str = "none"  # "none" or "bf16" (CUDA autocast; only where the validation loss is unaffected)
+    compile: bool = False  # torch.compile the model (CUDA)
+    out_dir: str = "runs/seed_cnn"  # checkpoints, history, plots (git-ignored)
+    checkpoint_every: int = 50  # epochs between checkpoints (and always at the end)
+    keep_epochs: list = field(default_factory=lambda: [500])  # epochs whose checkpoint is kept as a snapshot
+    grid_epochs: list = field(default_factory=lambda: [500])  # epochs with an example grid (the last always)
+    max_minutes: float = 0.0  # stop cleanly (checkpoint) once this much wall time has passed (0 = no limit)
+    stop_after: int = 0  # stop cleanly after this epoch, to run a long job in pieces with --resume (0 = never)
+    export: str = ""  # weights folder to export to when the run ends (e.g. weights/seed_cnn)
+    working_size: int = 256  # inference: long side the input is shrunk to (fully convolutional nets)
+
+
+PRESETS = {
+    "seed_cnn": {},
+    "seed_cnn_half": {"model": "seed_cnn_half", "out_dir": "runs/seed_cnn_half"},
+    "seed_unet": {"model": "seed_unet", "out_dir": "runs/seed_unet"},
+    # The original's ReduceLROnPlateau experiment: lr 1e-3, reduced when validation plateaus.
+    "seed_cnn_plateau": {"lr": 1e-3, "scheduler": "plateau", "out_dir": "runs/seed_cnn_plateau"},
+    # The better colorizer: a fully convolutional chroma network, augmented, every-epoch shuffle.
+    "chroma": {
+        "model": "chroma_unet",
+        "loss": "mse_cbcr",
+        "shuffle": "every_epoch",
+        "augment": True,
+        "extra_train_data": [str(DATA_DIR / "linnaeus5-128.tar.gz")],
+        "lr": 1e-3,
+        "batch_size": 64,
+        "epochs": 30,
+        "scheduler": "cosine",
+        "grid_epochs": [],
+        "keep_epochs": [],
+        "checkpoint_every": 1,
+        "out_dir": "runs/chroma",
+    },
+}
+PRESETS["chroma_hints"] = {**PRESETS["chroma"], "model": "chroma_unet_hints", "hints": True, "out_dir": "runs/chroma_hints"}
+
+
+def _scalar(text):
+    try:
+        return json.loads(text)
+    except ValueError:
+        return text
+
+
+def _parse_value(name, text, annotation):
+    """Parse ``text`` for a field of type ``annotation``; ValueError with the key's name."""
+    try:
+        if annotation is bool:
+            if text.lower() in ("1", "true", "yes", "on"):
+                return True
+            if text.lower() in ("0", "false", "no", "off"):
+                return False
+            raise ValueError("expected true or false")
+        if annotation in (int, float, str):
+            return annotation(text)
+        if text.strip().startswith(("[", "{")):
+            value = json.loads(text)
+        else:  # a comma list: numbers become numbers, the rest stays text (paths)
+            value = [_scalar(item) for item in text.split(",")] if text else []
+        expected = typing.get_origin(annotation) or annotation
+        if not isinstance(value, expected):
+            raise ValueError(f"expected a JSON {expected.__name__}")
+        return value
+    except ValueError as e:
+        raise ValueError(f"--{name}={text}: {e}") from None
+
+
+def config_from_dict(values):
+    """A TrainConfig from a dict (a preset or a saved config), rejecting unknown keys."""
+    known = {f.name: f for f in dataclasses.fields(TrainConfig)}
+    unknown = sorted(set(values) - set(known))
+    if unknown:
+        raise ValueError(f"unknown config keys {unknown}; known keys: {', '.join(known)}")
+    for key, value in values.items():
+        expected = typing.get_origin(known[key].type) or known[key].type
+        ok = isinstance(value, expected) or (expected is float and isinstance(value, int) and not isinstance(value, bool))
+        if not ok or (expected is int and isinstance(value, bool)):
+            raise ValueError(f"config key {key!r} must be {expected.__name__}, got {value!r}")
+    return TrainConfig(**{k: (float(v) if known[k].type is float else v) for k, v in values.items()})
+
+
+def parse_args(argv):
+    """(config, resume) from ``[preset] [--key=value ...] [--resume]``."""
+    values, resume = {}, False
+    args = list(argv)
+    if args and not args[0].startswith("--"):
+        preset = args.pop(0)
+        if preset not in PRESETS:
+            raise ValueError(f"unknown preset {preset!r}; presets: {', '.join(PRESETS)}")
+        values.update(PRESETS[preset])
+    fields = {f.name: f.type for f in dataclasses.fields(TrainConfig)}
+    for arg in args:
+        if arg == "--resume":
+            resume = True
+            continue
+        if not arg.startswith("--") or "=" not in arg:
+            raise ValueError(f"expected --key=value, got {arg!r}")
+        key, text = arg[2:].split("=", 1)
+        key = key.replace("-", "_")
+        if key not in fields:
+            raise ValueError(f"unknown config key {key!r}; known keys: {', '.join(fields)}")
+        values[key] = _parse_value(key, text, fields[key])
+    return config_from_dict(values), resume

@@ -1,0 +1,117 @@
+"""Evaluate a colorizer on test images, with the gray baseline measured in the same run.
+
+``python -m train.evaluate --model NAME_OR_FOLDER --data PATH... [--split test] [--limit N]
+[--mode full|seed] [--json OUT]`` prints, per source and pooled: PSNR (per image on 8-bit RGB,
+capped at 50 dB, averaged), SSIM, colorfulness (Hasler-Suesstrunk) of outputs and originals,
+mean MSE (RGB in [0, 1]) and the original project's summed-loss scale (sum over batches of 100
+of the per-batch mean MSE). "gray" is the baseline that returns the gray image as RGB.
+"""
+
+import argparse
+import json
+import sys
+
+import numpy as np
+import torch
+
+import colorizer
+from colorizer.metrics import colorfulness_batch, mse_batch, psnr_batch, ssim_batch
+
+from .config import DATA_DIR
+from .data import load_sources
+
+__all__ = ["colorize_set", "evaluate", "format_table", "main"]
+
+ORIGINAL_BATCH = 100  # the original's batch size, which its summed error scales with
+
+
+def colorize_set(model, images_uint8, mode="full", batch_size=500, hints=None):
+    """N x H x W x 3 uint8 originals -> (outputs, grays) as N x H x W x 3 uint8, through the
+    library's one pipeline (``Colorizer.predict``) on the originals' gray.
+
+    hints: optional callable (rgb batch N x 3 x H x W in [0, 1]) -> hint channels at the
+    working size, for hint-curve evaluations.
+    """
+    outputs, grays = [], []
+    for start in range(0, len(images_uint8), batch_size):
+        rgb = torch.from_numpy(images_uint8[start : start + batch_size]).permute(0, 3, 1, 2).float() / 255.0
+        y = colorizer.rgb_to_ycbcr_torch(rgb)[:, :1]
+        out = model.predict(y, hints=hints(rgb) if hints else None, mode=mode)
+        outputs.append((out.permute(0, 2, 3, 1).numpy() * 255.0).round().clip(0, 255).astype(np.uint8))
+        grays.append(np.repeat((y.permute(0, 2, 3, 1).numpy() * 255.0).round().clip(0, 255).astype(np.uint8), 3, axis=-1))
+    return np.concatenate(outputs), np.concatenate(grays)
+
+
+def _row(outputs, grays, originals):
+    mse_out = mse_batch(outputs, originals)
+    mse_gray = mse_batch(grays, originals)
+    return {
+        "images": len(originals),
+        "psnr": float(psnr_batch(outputs, originals).mean()),
+        "psnr_gray": float(psnr_batch(grays, originals).mean()),
+        "ssim": float(ssim_batch(outputs, originals).mean()),
+        "ssim_gray": float(ssim_batch(grays, originals).mean()),
+        "colorfulness": float(colorfulness_batch(outputs).mean()),
+        "colorfulness_original": float(colorfulness_batch(originals).mean()),
+        "mse": float(mse_out.mean()),
+        "mse_gray": float(mse_gray.mean()),
+        # sum over batches of 100 of the per-batch mean = mean MSE x number of batches
+        "loss_sum": float(mse_out.mean() * len(originals) / ORIGINAL_BATCH),
+    }
+
+
+def evaluate(model, image_set, mode="full", limit=0):
+    """{source: metrics row, ..., "pooled": row} for an ImageSet (``train.data``)."""
+    sources = np.asarray(image_set.sources)
+    keep = np.zeros(len(sources), dtype=bool)
+    for name in dict.fromkeys(image_set.sources):  # the first ``limit`` images of each source
+        index = np.flatnonzero(sources == name)
+        keep[index[:limit] if limit else index] = True
+    originals, sources = image_set.images[keep], sources[keep]
+    outputs, grays = colorize_set(model, originals, mode=mode)
+    table = {name: _row(outputs[sources == name], grays[sources == name], originals[sources == name]) for name in dict.fromkeys(sources)}
+    table["pooled"] = _row(outputs, grays, originals)
+    return table
+
+
+def format_table(table, title=""):
+    """Markdown table of :func:`evaluate`'s result."""
+    lines = [title] if title else []
+    lines += [
+        "| set | images | PSNR dB | gray PSNR dB | SSIM | gray SSIM | colorfulness | original colorfulness | MSE | gray MSE | summed error |",
+        "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
+    ]
+    for name, r in table.items():
+        lines.append(
+            f"| {name} | {r['images']} | {r['psnr']:.2f} | {r['psnr_gray']:.2f} | {r['ssim']:.4f} | {r['ssim_gray']:.4f} | "
+            f"{r['colorfulness']:.1f} | {r['colorfulness_original']:.1f} | {r['mse']:.5f} | {r['mse_gray']:.5f} | {r['loss_sum']:.4f} |"
+        )
+    return "\n".join(lines)
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(prog="python -m train.evaluate", description=__doc__.split("\n\n")[0])
+    parser.add_argument("--model", default=None, help="shipped model name or weights folder (default: the default model)")
+    parser.add_argument("--data", nargs="+", default=[str(DATA_DIR / "cifar10-images.tar.gz"), str(DATA_DIR / "linnaeus5-32.tar.gz")])
+    parser.add_argument("--split", default="test", choices=["train", "test"])
+    parser.add_argument("--size", type=int, default=32, help="images are resized to this square size")
+    parser.add_argument("--limit", type=int, default=0, help="first N images of each source (0 = all)")
+    parser.add_argument("--mode", default="full", choices=colorizer.pipeline.MODES)
+    parser.add_argument("--json", default=None, help="also write the table as JSON here")
+    args = parser.parse_args(argv)
+    try:
+        model = colorizer.load(args.model)
+        image_set = load_sources(args.data, args.split, args.size)
+    except (colorizer.WeightsError, OSError, ValueError) as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 1
+    table = evaluate(model, image_set, mode=args.mode, limit=args.limit)
+    print(format_table(table, f"{model.name} ({args.mode} mode), {args.split} split"))
+    if args.json:
+        with open(args.json, "w") as f:
+            json.dump({"model": model.name, "mode": args.mode, "split": args.split, "table": table}, f, indent=2)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,112 @@
+"""Export a training checkpoint as a Hub-style weights folder with a model card.
+
+``python -m train.export RUN/checkpoint.safetensors weights/NAME [--dtype auto|float32|float16]
+[--no-eval]`` writes ``model.safetensors``, ``config.json`` (architecture, normalization,
+epochs, data, metrics, the training config), ``history.json``, ``loss_curve.png``, the run's
+example grids up to that epoch, and ``README.md`` (the model card).
+"""
+
+import argparse
+import json
+import shutil
+import sys
+from pathlib import Path
+
+import colorizer
+from colorizer.models import create_model
+from colorizer.weights import atomic_write_bytes, save_weights
+
+from .card import model_card
+from .checkpoint import load_checkpoint
+from .evaluate import evaluate
+from .plots import save_loss_curve
+
+__all__ = ["export_run", "main"]
+
+HALF_TOLERANCE_DB = 0.01  # float16 is stored only if validation PSNR moves less than this
+
+
+def _evaluate_sources(folder, sources, image_size, mode="full"):
+    from .data import load_sources
+
+    model = colorizer.load(folder)
+    return {Path(s).name: evaluate(model, load_sources([s], "test", image_size), mode=mode) for s in sources}, model
+
+
+def export_run(checkpoint_path, folder, dtype="auto", run_eval=True):
+    """Write the weights folder for ``checkpoint_path``; returns the config written."""
+    checkpoint_path, folder = Path(checkpoint_path), Path(folder)
+    model_state, _, _, meta = load_checkpoint(checkpoint_path)
+    train_config = meta["config"]
+    model = create_model(meta["architecture"]["name"], **meta["architecture"]["kwargs"])
+    model.load_state_dict(model_state)
+    history = [h for h in meta["history"] if h["epoch"] <= meta["epoch"]]
+    best = min(history, key=lambda h: h["val_loss_sum"]) if history else None
+    config = {
+        "architecture": meta["architecture"],
+        "normalization": meta["normalization"],
+        "inference": {"working_size": train_config.get("working_size", 256)},
+        "epochs": meta["epoch"],
+        "data": {**meta["data"], "sources": [Path(s).name for s in meta["data"]["sources"]]},
+        "metrics": {},
+        "train_config": train_config,
+    }
+    if history:
+        config["metrics"].update({
+            "train_loss_sum": history[-1]["train_loss_sum"],
+            "val_loss_sum": history[-1]["val_loss_sum"],
+            "best_epoch": best["epoch"],
+            "best_val_loss_sum": best["val_loss_sum"],
+            "raw_val_psnr": history[-1]["val_psnr"],
+        })
+    save_weights(folder, model, config)
+    evaluation = {}
+    if run_eval:
+        sources = train_config["data"]
+        evaluation, _ = _evaluate_sources(folder, sources, train_config["image_size"])
+        pooled = [row["pooled"] for row in evaluation.values()]
+        n = sum(r["images"] for r in pooled)
+        config["metrics"]["val_psnr"] = sum(r["psnr"] * r["images"] for r in pooled) / n
+        config["metrics"]["evaluation"] = {name: table["pooled"] for name, table in evaluation.items()}
+        if model.output == "rgb":  # the raw network output, as the original project showed it
+            raw, _ = _evaluate_sources(folder, sources, train_config["image_size"], mode="seed")
+            config["metrics"]["evaluation_seed_mode"] = {name: table["pooled"] for name, table in raw.items()}
+        if dtype == "auto":
+            save_weights(folder, model, config, half=True)
+            half_eval, _ = _evaluate_sources(folder, sources, train_config["image_size"])
+            half_pooled = [row["pooled"] for row in half_eval.values()]
+            half_psnr = sum(r["psnr"] * r["images"] for r in half_pooled) / n
+            config["metrics"]["float16_psnr_change"] = half_psnr - config["metrics"]["val_psnr"]
+            dtype = "float16" if abs(half_psnr - config["metrics"]["val_psnr"]) < HALF_TOLERANCE_DB else "float32"
+    save_weights(folder, model, config, half=dtype == "float16")
+    atomic_write_bytes(folder / "history.json", json.dumps({"epochs": history}, indent=1).encode())
+    gray_psnr = None
+    if evaluation:
+        pooled = [t["pooled"] for t in evaluation.values()]
+        gray_psnr = sum(r["psnr_gray"] * r["images"] for r in pooled) / sum(r["images"] for r in pooled)
+    if history:
+        save_loss_curve(history, folder / "loss_curve.png", f"{folder.name}: {meta['architecture']['name']}, {meta['epoch']} epochs", gray_psnr)
+    grids = []
+    for grid in sorted(checkpoint_path.parent.glob("examples_epoch_*.png")):
+        if int(grid.stem.rsplit("_", 1)[1]) <= meta["epoch"]:
+            shutil.copyfile(grid, folder / grid.name)
+            grids.append(grid.name)
+    card = model_card(folder.name, json.loads((folder / "config.json").read_text()), evaluation, history, grids)
+    atomic_write_bytes(folder / "README.md", card.encode())
+    return config
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(prog="python -m train.export", description=__doc__.split("\n\n")[0])
+    parser.add_argument("checkpoint", help="a run's checkpoint.safetensors or epoch_NNNN.safetensors")
+    parser.add_argument("folder", help="the weights folder to write, e.g. weights/seed_cnn")
+    parser.add_argument("--dtype", default="auto", choices=["auto", "float32", "float16"])
+    parser.add_argument("--no-eval", action="store_true", help="skip the test-set evaluation (quick export)")
+    args = parser.parse_args(argv)
+    config = export_run(args.checkpoint, args.folder, dtype=args.dtype, run_eval=not args.no_eval)
+    print(f"exported {args.folder}: {config['epochs']} epochs, validation PSNR {config['metrics'].get('val_psnr', float('nan')):.2f} dB")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

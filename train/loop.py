@@ -1,0 +1,193 @@
+"""The training loop, top to bottom: data, normalization, model, optimizer, epochs, checkpoints.
+
+Per epoch it records, in ``<out_dir>/history.json``, the training and validation loss in the
+original project's scale (sum over batches of the per-batch mean loss, batch 100), as mean loss,
+and the validation PSNR (per image on 8-bit RGB, capped at 50 dB). On CUDA the data set sits on
+the GPU and the loop reads nothing back from it until the epoch ends.
+"""
+
+import dataclasses
+import json
+import math
+import time
+from pathlib import Path
+
+import torch
+from tqdm import tqdm
+
+from colorizer.models import create_model
+from colorizer.weights import atomic_write_bytes
+
+from .batches import augment, epoch_generator, forward_rgb, gray_stats, loss_fn, network_input, split_color
+from .checkpoint import load_checkpoint, save_checkpoint
+from .data import load_sources
+
+__all__ = ["train", "TrainingDiverged"]
+
+CHECKPOINT = "checkpoint.safetensors"
+# Settings that may differ between a run and its resumption; all others must match.
+RESUMABLE_CHANGES = {"epochs", "max_minutes", "stop_after", "export", "device", "threads", "grid_epochs", "keep_epochs", "checkpoint_every"}
+
+
+class TrainingDiverged(RuntimeError):
+    """The loss became NaN or infinite; the last good checkpoint is kept."""
+
+
+def pick_device(name):
+    if name == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    return torch.device(name)
+
+
+@torch.no_grad()
+def validate(model, val_uint8, cfg, gray_mean, gray_std, amp):
+    """(loss sum over batches, mean loss, mean RGB MSE, mean PSNR) on the validation set; one sync."""
+    model.eval()
+    loss_sum = torch.zeros((), device=val_uint8.device)
+    mse_sum = torch.zeros((), device=val_uint8.device)
+    psnr_sum = torch.zeros((), device=val_uint8.device)
+    n_batches = math.ceil(len(val_uint8) / cfg.batch_size)
+    for b in range(n_batches):
+        rgb_uint8 = val_uint8[b * cfg.batch_size : (b + 1) * cfg.batch_size]
+        rgb, y, cbcr = split_color(rgb_uint8)
+        with torch.autocast(val_uint8.device.type, dtype=torch.bfloat16, enabled=amp):
+            out = model(network_input(model, y, gray_mean, gray_std))
+        out = out.float()
+        loss_sum += loss_fn(model, out, rgb, y, cbcr, cfg.loss)
+        pred_uint8 = (forward_rgb(model, out, y) * 255.0).round()
+        mse = (pred_uint8 - rgb_uint8.permute(0, 3, 1, 2).float()).pow(2).mean(dim=(1, 2, 3))
+        mse_sum += (mse / 255.0**2).sum()
+        psnr_sum += (10 * torch.log10(255.0**2 / mse.clamp_min(1e-10))).clamp(max=50.0).sum()
+    n = len(val_uint8)
+    loss_sum = loss_sum.item()
+    return loss_sum, loss_sum / n_batches, mse_sum.item() / n, psnr_sum.item() / n
+
+
+def epoch_batches(n_main, n_extra, cfg, epoch, fixed_order):
+    """[(pool, index tensor)] for one epoch: pool 0 is the main set, pool 1 the extra set."""
+    g = epoch_generator(cfg.seed, epoch)
+    order = fixed_order if cfg.shuffle == "once" else torch.randperm(n_main, generator=g)
+    batches = [(0, order[i : i + cfg.batch_size]) for i in range(0, n_main, cfg.batch_size)]
+    if n_extra:
+        extra = torch.randperm(n_extra, generator=g)
+        batches += [(1, extra[i : i + cfg.batch_size]) for i in range(0, n_extra, cfg.batch_size)]
+        batches = [batches[i] for i in torch.randperm(len(batches), generator=g)]
+    return batches
+
+
+def train(cfg, resume=False, show_progress=True):
+    """Run (or resume) the training described by ``cfg``; returns the run folder."""
+    from .plots import save_grid, save_loss_curve  # matplotlib only when training
+
+    started = time.monotonic()
+    device = pick_device(cfg.device)
+    if cfg.threads:
+        torch.set_num_threads(cfg.threads)
+    out_dir = Path(cfg.out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    train_set = load_sources(cfg.data, "train", cfg.image_size)
+    val_set = load_sources(cfg.data, "test", cfg.image_size)
+    val_images = val_set.images[: cfg.val_limit] if cfg.val_limit else val_set.images
+    # Larger images for scale variety are kept at twice the working size and cropped each epoch.
+    extra = load_sources(cfg.extra_train_data, "train", 2 * cfg.image_size).images if cfg.extra_train_data else None
+    gray_mean, gray_std = gray_stats(train_set.images, cfg.normalization)
+
+    torch.manual_seed(cfg.seed)
+    model = create_model(cfg.model, **cfg.model_kwargs).to(device)
+    cuda = device.type == "cuda"
+    optimizer = torch.optim.Adam(model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay, fused=cuda or None)
+    scheduler = None
+    if cfg.scheduler == "plateau":
+        scheduler = torch.optim.lr_scheduler.ReduceLROnPlateau(optimizer, factor=cfg.plateau_factor, patience=cfg.plateau_patience)
+    elif cfg.scheduler == "cosine":
+        scheduler = torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, T_max=cfg.epochs)
+    elif cfg.scheduler != "none":
+        raise ValueError(f"unknown scheduler {cfg.scheduler!r}; use 'none', 'plateau' or 'cosine'")
+    fixed_order = torch.randperm(len(train_set), generator=epoch_generator(cfg.seed, -1))
+
+    history, start_epoch = [], 0
+    checkpoint_path = out_dir / CHECKPOINT
+    if resume and checkpoint_path.exists():
+        model_state, optim_state, sched_state, meta = load_checkpoint(checkpoint_path)
+        saved = meta["config"]
+        # A cosine schedule's shape depends on the total epochs, so those must match too.
+        allowed = RESUMABLE_CHANGES - ({"epochs"} if cfg.scheduler == "cosine" else set())
+        changed = {k for k, v in dataclasses.asdict(cfg).items() if saved.get(k) != v} - allowed
+        if changed:
+            raise ValueError(f"cannot resume {checkpoint_path}: settings differ from the run's: {sorted(changed)}")
+        model.load_state_dict(model_state)
+        optimizer.load_state_dict(optim_state)
+        if scheduler is not None:
+            scheduler.load_state_dict(sched_state)
+        history, start_epoch = meta["history"], meta["epoch"]
+    if cfg.compile:
+        model = torch.compile(model)
+    amp = cfg.amp == "bf16" and cuda
+
+    train_uint8 = torch.from_numpy(train_set.images).to(device)
+    val_uint8 = torch.from_numpy(val_images).to(device)
+    extra_uint8 = torch.from_numpy(extra).to(device) if extra is not None else None
+    grid_uint8 = val_uint8[:: max(1, len(val_uint8) // 10)][:10]
+    normalization = {"gray_mean": gray_mean, "gray_std": gray_std, "scheme": cfg.normalization}
+
+    def write_checkpoint(path, epoch):
+        meta = {"config": dataclasses.asdict(cfg), "architecture": {"name": cfg.model, "kwargs": cfg.model_kwargs},
+                "normalization": normalization, "epoch": epoch, "history": history,
+                "data": {"sources": cfg.data, "train_images": len(train_set), "val_images": len(val_images)}}
+        save_checkpoint(path, getattr(model, "_orig_mod", model), optimizer, scheduler, meta)
+
+    epochs = tqdm(range(start_epoch, cfg.epochs), initial=start_epoch, total=cfg.epochs, desc=cfg.model,
+                  unit="epoch", disable=not show_progress, dynamic_ncols=True)
+    for epoch in epochs:
+        tick = time.monotonic()
+        model.train()
+        g = epoch_generator(cfg.seed, epoch, stream=1)
+        loss_sum = torch.zeros((), device=device)
+        batches = epoch_batches(len(train_uint8), 0 if extra_uint8 is None else len(extra_uint8), cfg, epoch, fixed_order)
+        for pool, index in tqdm(batches, leave=False, disable=not show_progress, unit="batch", dynamic_ncols=True):
+            rgb_uint8 = (train_uint8 if pool == 0 else extra_uint8)[index.to(device)]
+            if cfg.augment:
+                rgb_uint8 = augment(rgb_uint8, cfg.image_size, 0.6 if pool == 0 else 0.25, g)
+            rgb, y, cbcr = split_color(rgb_uint8)
+            x = network_input(model, y, gray_mean, gray_std, cbcr, g if cfg.hints else None)
+            with torch.autocast(device.type, dtype=torch.bfloat16, enabled=amp):
+                out = model(x)
+            loss = loss_fn(model, out.float(), rgb, y, cbcr, cfg.loss)
+            optimizer.zero_grad(set_to_none=True)
+            loss.backward()
+            optimizer.step()
+            loss_sum += loss.detach()
+        train_loss_sum = loss_sum.item()  # the epoch's one host sync
+        if not math.isfinite(train_loss_sum):
+            raise TrainingDiverged(
+                f"loss became {train_loss_sum} in epoch {epoch + 1}; stopped, last good checkpoint kept at {checkpoint_path}"
+            )
+        val_loss_sum, val_loss, val_mse, val_psnr = validate(model, val_uint8, cfg, gray_mean, gray_std, amp)
+        if scheduler is not None:
+            scheduler.step(val_loss_sum) if cfg.scheduler == "plateau" else scheduler.step()
+        history.append({
+            "epoch": epoch + 1, "lr": optimizer.param_groups[0]["lr"],
+            "train_loss_sum": train_loss_sum, "val_loss_sum": val_loss_sum,
+            "train_loss": train_loss_sum / len(batches), "val_loss": val_loss,
+            "val_mse": val_mse, "val_psnr": val_psnr, "seconds": time.monotonic() - tick,
+        })
+        epochs.set_postfix(train=f"{train_loss_sum:.4f}", val=f"{val_loss_sum:.4f}", psnr=f"{val_psnr:.2f}")
+        done = epoch + 1
+        last = done == cfg.epochs
+        out_of_time = (cfg.max_minutes and time.monotonic() - started > 60 * cfg.max_minutes) or done == cfg.stop_after
+        if done in cfg.grid_epochs or last or out_of_time:
+            save_grid(model, grid_uint8, gray_mean, gray_std, out_dir / f"examples_epoch_{done:04d}.png", done)
+        if done % cfg.checkpoint_every == 0 or last or out_of_time or done in cfg.keep_epochs:
+            write_checkpoint(checkpoint_path, done)
+            atomic_write_bytes(out_dir / "history.json", json.dumps({"epochs": history}, indent=1).encode())
+        if done in cfg.keep_epochs:
+            write_checkpoint(out_dir / f"epoch_{done:04d}.safetensors", done)
+        if out_of_time:
+            print(f"stopping after epoch {done} (stop_after / max_minutes); --resume continues")
+            break
+    save_loss_curve(history, out_dir / "loss_curve.png", title=f"{cfg.model} ({len(history)} epochs)")
+    if cfg.export and history:
+        from .export import export_run
+
+        export_run(out_dir / CHECKPOINT, cfg.export)
+    return out_dir

@@ -1,0 +1,66 @@
+"""Pictures of a run: the loss curves and example grids (rows gray / output / original)."""
+
+import matplotlib
+
+matplotlib.use("Agg")  # files only, never a window
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+import torch  # noqa: E402
+from PIL import Image  # noqa: E402
+
+from .batches import forward_rgb, network_input, split_color  # noqa: E402
+
+__all__ = ["save_loss_curve", "save_grid", "grid_image"]
+
+
+def save_loss_curve(history, path, title="", gray_psnr=None):
+    """Two panels: train and validation loss per epoch in the original's scale (sum over
+    batches), and validation PSNR (with the gray baseline as a line when given)."""
+    epochs = [h["epoch"] for h in history]
+    fig, (ax_loss, ax_psnr) = plt.subplots(1, 2, figsize=(11, 4), dpi=100)
+    ax_loss.plot(epochs, [h["train_loss_sum"] for h in history], label="train")
+    ax_loss.plot(epochs, [h["val_loss_sum"] for h in history], label="validation")
+    ax_loss.set_xlabel("epoch")
+    ax_loss.set_ylabel("error (sum of per-batch MSE)")
+    ax_loss.set_yscale("log")
+    ax_loss.legend()
+    ax_loss.grid(alpha=0.3)
+    ax_psnr.plot(epochs, [h["val_psnr"] for h in history], label="validation PSNR", color="tab:green")
+    if gray_psnr is not None:
+        ax_psnr.axhline(gray_psnr, color="gray", linestyle="--", label=f"gray baseline {gray_psnr:.2f} dB")
+    ax_psnr.set_xlabel("epoch")
+    ax_psnr.set_ylabel("dB")
+    ax_psnr.legend()
+    ax_psnr.grid(alpha=0.3)
+    fig.suptitle(title)
+    fig.tight_layout()
+    fig.savefig(path)
+    plt.close(fig)
+
+
+def grid_image(rows, scale=4, gap=2):
+    """Rows of equal-size uint8 H x W x 3 images -> one PIL image (each tile upscaled
+    ``scale`` times with nearest neighbour so 32x32 pixels stay visible)."""
+    tile_h, tile_w = rows[0][0].shape[:2]
+    th, tw = tile_h * scale, tile_w * scale
+    width = len(rows[0]) * (tw + gap) - gap
+    height = len(rows) * (th + gap) - gap
+    canvas = Image.new("RGB", (width, height), "white")
+    for r, row in enumerate(rows):
+        for c, tile in enumerate(row):
+            image = Image.fromarray(tile).resize((tw, th), Image.Resampling.NEAREST)
+            canvas.paste(image, (c * (tw + gap), r * (th + gap)))
+    return canvas
+
+
+@torch.no_grad()
+def save_grid(model, rgb_uint8, gray_mean, gray_std, path, epoch=None):
+    """Example grid of the network's raw output: rows gray / output / original."""
+    was_training = model.training
+    model.eval()
+    rgb, y, _ = split_color(rgb_uint8)
+    out = forward_rgb(model, model(network_input(model, y, gray_mean, gray_std)).float(), y)
+    model.train(was_training)
+    to_uint8 = lambda t: (t.permute(0, 2, 3, 1).cpu().numpy() * 255).round().clip(0, 255).astype(np.uint8)  # noqa: E731
+    gray = np.repeat(to_uint8(y), 3, axis=-1)
+    grid_image([list(gray), list(to_uint8(out)), list(rgb_uint8.cpu().numpy())]).save(path)
