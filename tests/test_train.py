@@ -158,6 +158,23 @@ def test_nan_loss_stops_with_a_clear_error_and_keeps_the_good_checkpoint(tmp_pat
     assert all(torch.equal(good[k], after[k]) for k in good)
 
 
+def test_init_from_turns_a_chroma_net_into_an_equivalent_hint_net(tmp_path, tiny_data):
+    source = tmp_path / "weights" / "chroma"
+    loop.train(tiny_config(tmp_path / "a", tiny_data, model="chroma_unet", loss="mse_cbcr", epochs=1,
+                           export=str(source)), show_progress=False)
+    hint_net = colorizer.create_model("chroma_unet_hints")
+    loop.init_weights(hint_net, source)
+    auto_net, _ = colorizer.load_model(source)
+    x = torch.randn(2, 1, 24, 40)
+    with torch.no_grad():
+        expected = auto_net(x)
+        got = hint_net.eval()(torch.cat([x, torch.zeros(2, 3, 24, 40)], dim=1))
+    torch.testing.assert_close(got, expected)
+    run = loop.train(tiny_config(tmp_path / "b", tiny_data, model="chroma_unet_hints", loss="mse_cbcr", epochs=1,
+                                 init_from=str(source), hints=True), show_progress=False)
+    assert (run / "checkpoint.safetensors").exists()
+
+
 def test_train_export_load_colorize_round_trip(tmp_path, tiny_data, monkeypatch):
     run = loop.train(tiny_config(tmp_path, tiny_data, epochs=2, export=str(tmp_path / "weights" / "tiny")), show_progress=False)
     folder = tmp_path / "weights" / "tiny"

@@ -42,6 +42,7 @@ class TrainConfig:
     augment: bool = False  # random flips and scale-jittered crops (deterministic per seed and epoch)
     hints: bool = False  # feed simulated color hints (hint networks only)
     seed: int = 0
+    init_from: str = ""  # start from these weights (a weights folder); extra input channels start at zero
     # machinery
     device: str = "auto"  # "auto" (cuda if available), "cpu" or "cuda"
     threads: int = 0  # torch CPU threads (0 = torch's default)
@@ -81,6 +82,9 @@ PRESETS = {
     },
 }
 PRESETS["chroma_hints"] = {**PRESETS["chroma"], "model": "chroma_unet_hints", "hints": True, "out_dir": "runs/chroma_hints"}
+# Hint network fine-tuned from the automatic chroma network: it starts as good as that model.
+PRESETS["chroma_hints_finetune"] = {**PRESETS["chroma_hints"], "init_from": "weights/chroma_unet", "lr": 3e-4, "epochs": 3,
+                                    "out_dir": "runs/chroma_hints_finetune"}
 
 
 def _scalar(text):

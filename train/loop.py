@@ -63,8 +63,28 @@ def validate(model, val_uint8, cfg, gray_mean, gray_std, amp):
     return loss_sum, loss_sum / n_batches, mse_sum.item() / n, psnr_sum.item() / n
 
 
-def epoch_batches(n_main, n_extra, cfg, epoch, fixed_order):
-    """[(pool, index tensor)] for one epoch: pool 0 is the main set, pool 1 the extra set."""
+def init_weights(model, folder):
+    """Copy a weights folder's tensors into ``model``. A first-layer weight with fewer input
+    channels (a gray-only network feeding a hint network) fills the leading channels and the
+    new channels start at zero, so the new network initially computes what the old one did."""
+    from colorizer.weights import load_model
+
+    source, _ = load_model(folder)
+    state = model.state_dict()
+    for name, tensor in source.state_dict().items():
+        target = state.get(name)
+        if target is None:
+            continue
+        if target.shape == tensor.shape:
+            target.copy_(tensor)
+        elif target.dim() == 4 and target.shape[0] == tensor.shape[0] and target.shape[2:] == tensor.shape[2:]:
+            target.zero_()[:, : tensor.shape[1]] = tensor
+        else:
+            raise ValueError(f"init_from {folder}: tensor {name} has shape {tuple(tensor.shape)}, the model needs {tuple(target.shape)}")
+
+
+def epoch_batches(n_main, n_extra, cfg, epoch, fixed_order, device):
+    """[(pool, index tensor on device)] for one epoch: pool 0 is the main set, pool 1 the extra set."""
     g = epoch_generator(cfg.seed, epoch)
     order = fixed_order if cfg.shuffle == "once" else torch.randperm(n_main, generator=g)
     batches = [(0, order[i : i + cfg.batch_size]) for i in range(0, n_main, cfg.batch_size)]
@@ -72,7 +92,10 @@ def epoch_batches(n_main, n_extra, cfg, epoch, fixed_order):
         extra = torch.randperm(n_extra, generator=g)
         batches += [(1, extra[i : i + cfg.batch_size]) for i in range(0, n_extra, cfg.batch_size)]
         batches = [batches[i] for i in torch.randperm(len(batches), generator=g)]
-    return batches
+    # One host-to-device copy per epoch, not one per step: a copy per step would stall the queue.
+    flat = torch.cat([index for _, index in batches]).to(device)
+    views = flat.split([len(index) for _, index in batches])
+    return [(pool, view) for (pool, _), view in zip(batches, views)]
 
 
 def train(cfg, resume=False, show_progress=True):
@@ -93,7 +116,10 @@ def train(cfg, resume=False, show_progress=True):
     gray_mean, gray_std = gray_stats(train_set.images, cfg.normalization)
 
     torch.manual_seed(cfg.seed)
-    model = create_model(cfg.model, **cfg.model_kwargs).to(device)
+    model = create_model(cfg.model, **cfg.model_kwargs)
+    if cfg.init_from:
+        init_weights(model, cfg.init_from)
+    model = model.to(device)
     cuda = device.type == "cuda"
     optimizer = torch.optim.Adam(model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay, fused=cuda or None)
     scheduler = None
@@ -112,7 +138,8 @@ def train(cfg, resume=False, show_progress=True):
         saved = meta["config"]
         # A cosine schedule's shape depends on the total epochs, so those must match too.
         allowed = RESUMABLE_CHANGES - ({"epochs"} if cfg.scheduler == "cosine" else set())
-        changed = {k for k, v in dataclasses.asdict(cfg).items() if saved.get(k) != v} - allowed
+        defaults = dataclasses.asdict(type(cfg)())  # keys added since the run started take their defaults
+        changed = {k for k, v in dataclasses.asdict(cfg).items() if saved.get(k, defaults[k]) != v} - allowed
         if changed:
             raise ValueError(f"cannot resume {checkpoint_path}: settings differ from the run's: {sorted(changed)}")
         model.load_state_dict(model_state)
@@ -143,9 +170,9 @@ def train(cfg, resume=False, show_progress=True):
         model.train()
         g = epoch_generator(cfg.seed, epoch, stream=1)
         loss_sum = torch.zeros((), device=device)
-        batches = epoch_batches(len(train_uint8), 0 if extra_uint8 is None else len(extra_uint8), cfg, epoch, fixed_order)
+        batches = epoch_batches(len(train_uint8), 0 if extra_uint8 is None else len(extra_uint8), cfg, epoch, fixed_order, device)
         for pool, index in tqdm(batches, leave=False, disable=not show_progress, unit="batch", dynamic_ncols=True):
-            rgb_uint8 = (train_uint8 if pool == 0 else extra_uint8)[index.to(device)]
+            rgb_uint8 = (train_uint8 if pool == 0 else extra_uint8)[index]
             if cfg.augment:
                 rgb_uint8 = augment(rgb_uint8, cfg.image_size, 0.6 if pool == 0 else 0.25, g)
             rgb, y, cbcr = split_color(rgb_uint8)
