@@ -12,6 +12,7 @@ from .hints import parse_hints, sample_hints
 from .images import ImageInputError, open_image
 from .models import create_model, list_models, model_info
 from . import chroma_net  # noqa: F401  (registers the chroma networks)
+from .panel import make_panel
 from .pipeline import Colorizer, default_model_name, load, shipped_models, weights_dir
 from .weights import WeightsError, load_model, read_config, save_weights
 
@@ -29,6 +30,7 @@ __all__ = [
     "create_model",
     "list_models",
     "model_info",
+    "make_panel",
     "Colorizer",
     "load",
     "default_model_name",

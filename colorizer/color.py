@@ -55,7 +55,10 @@ def to_gray(rgb):
     if rgb.ndim != 3 or rgb.shape[-1] != 3:
         raise ValueError(f"to_gray expects an H x W x 3 array, got shape {rgb.shape}")
     weights = np.asarray(GRAY_WEIGHTS, dtype=np.float64)
-    return (rgb.astype(np.float64) @ weights).astype(np.float32)
+    gray = np.empty(rgb.shape[:2], dtype=np.float32)
+    for start in range(0, rgb.shape[0], 512):  # row blocks: float64 copies of big images stay small
+        gray[start : start + 512] = rgb[start : start + 512].astype(np.float64) @ weights
+    return gray
 
 
 def rgb_to_ycbcr(rgb):
@@ -91,12 +94,15 @@ def fit_chroma_torch(y, cbcr):
     Clipping R, G, B separately would change the luminance; scaling the chroma vector
     instead keeps Y exactly (chroma contributes nothing to Y) and keeps the hue.
     """
-    # RGB offset that the chroma adds to Y: delta_c = a_c * Cb + b_c * Cr for each channel c.
-    m = torch.as_tensor(_YCBCR_TO_RGB[:, 1:], dtype=cbcr.dtype, device=cbcr.device)
-    delta = torch.einsum("ij,...jhw->...ihw", m, cbcr)
     y = y.clamp(0.0, 1.0)
-    # Largest s in [0, 1] with 0 <= y + s * delta <= 1 on every channel.
-    room = torch.where(delta > 0, 1.0 - y, y)
-    limit = room / delta.abs().clamp_min(1e-12)
-    scale = limit.amin(dim=-3, keepdim=True).clamp(0.0, 1.0)
-    return cbcr * scale
+    # RGB offsets that the chroma adds to Y, from the inverse matrix's chroma columns.
+    m = _YCBCR_TO_RGB[:, 1:]
+    cb, cr = cbcr[..., 0:1, :, :], cbcr[..., 1:2, :, :]
+    offsets = [m[c, 0] * cb + m[c, 1] * cr for c in range(3)]
+    high = torch.maximum(torch.maximum(offsets[0], offsets[1]), offsets[2])
+    low = torch.minimum(torch.minimum(offsets[0], offsets[1]), offsets[2])
+    # All channels move linearly from Y (scale 0) to Y + offset (scale 1): the largest
+    # scale in [0, 1] that keeps the highest channel <= 1 and the lowest >= 0.
+    scale_high = torch.where(y + high > 1.0, (1.0 - y) / high.clamp_min(1e-12), 1.0)
+    scale_low = torch.where(y + low < 0.0, y / (-low).clamp_min(1e-12), 1.0)
+    return cbcr * torch.minimum(scale_high, scale_low).clamp_(0.0, 1.0)

@@ -13,12 +13,16 @@ __all__ = ["resize", "box_filter", "guided_upsample"]
 
 
 def resize(x, size, mode="bilinear"):
-    """Resize N x C x H x W to ``size`` = (h, w); bilinear resizing is antialiased when shrinking."""
+    """Resize N x C x H x W to ``size`` = (h, w). "bilinear" averages over each output pixel's
+    area when shrinking (antialiased, and several times faster than antialiased bilinear on
+    big inputs) and interpolates bilinearly when enlarging; "nearest" keeps pixels blocky."""
     if tuple(x.shape[-2:]) == tuple(size):
         return x
     if mode == "nearest":
         return F.interpolate(x, size=size, mode="nearest")
-    return F.interpolate(x, size=size, mode=mode, align_corners=False, antialias=True)
+    if size[0] <= x.shape[-2] and size[1] <= x.shape[-1]:
+        return F.adaptive_avg_pool2d(x, size)
+    return F.interpolate(x, size=size, mode="bilinear", align_corners=False, antialias=True)
 
 
 def box_filter(x, radius):

@@ -36,6 +36,9 @@ def atomic_write_bytes(path, data):
     so a reader (or a crash) never sees a half-written file."""
     path = Path(path)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    umask = os.umask(0)
+    os.umask(umask)
+    os.chmod(tmp, 0o666 & ~umask)  # mkstemp makes owner-only files; published weights must be readable
     try:
         with os.fdopen(fd, "wb") as f:
             f.write(data)
