@@ -29,14 +29,15 @@ def colorize_set(model, images_uint8, mode="full", batch_size=500, hints=None):
     """N x H x W x 3 uint8 originals -> (outputs, grays) as N x H x W x 3 uint8, through the
     library's one pipeline (``Colorizer.predict``) on the originals' gray.
 
-    hints: optional callable (rgb batch N x 3 x H x W in [0, 1]) -> hint channels at the
-    working size, for hint-curve evaluations.
+    hints: optional callable (rgb batch N x 3 x H x W in [0, 1], working shape (h, w)) -> hint
+    channels N x 3 x h x w, for hint-curve evaluations.
     """
     outputs, grays = [], []
     for start in range(0, len(images_uint8), batch_size):
         rgb = torch.from_numpy(images_uint8[start : start + batch_size]).permute(0, 3, 1, 2).float() / 255.0
         y = colorizer.rgb_to_ycbcr_torch(rgb)[:, :1]
-        out = model.predict(y, hints=hints(rgb) if hints else None, mode=mode)
+        hint_tensor = hints(rgb, model.working_shape(*rgb.shape[-2:])) if hints else None
+        out = model.predict(y, hints=hint_tensor, mode=mode)
         outputs.append((out.permute(0, 2, 3, 1).numpy() * 255.0).round().clip(0, 255).astype(np.uint8))
         grays.append(np.repeat((y.permute(0, 2, 3, 1).numpy() * 255.0).round().clip(0, 255).astype(np.uint8), 3, axis=-1))
     return np.concatenate(outputs), np.concatenate(grays)

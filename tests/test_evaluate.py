@@ -1,0 +1,63 @@
+"""Evaluation and the hint curve on a tiny image tree, with networks whose answer is known."""
+
+import json
+
+import pytest
+import torch
+
+import colorizer
+from train.evaluate import evaluate, format_table, main as evaluate_main
+from train.data import load_sources
+from train.hint_curve import hint_curve, main as hint_main
+
+from .test_train import make_tree
+
+
+@pytest.fixture(scope="module")
+def tree(tmp_path_factory):
+    return make_tree(tmp_path_factory.mktemp("evaltree"), n_train=2, n_test=3)
+
+
+@pytest.fixture(autouse=True)
+def cache(tmp_path_factory, monkeypatch):
+    monkeypatch.setenv("COLORIZER_CACHE", str(tmp_path_factory.getbasetemp() / "cache"))
+
+
+def weights(folder, name, zero_head=False):
+    torch.manual_seed(0)
+    model = colorizer.create_model(name)
+    if zero_head:  # chroma 0 everywhere: the colorizer returns exactly the gray image
+        torch.nn.init.zeros_(model.head.weight)
+        torch.nn.init.zeros_(model.head.bias)
+    colorizer.save_weights(folder, model, {"architecture": {"name": name, "kwargs": {}},
+                                           "normalization": {"gray_mean": 120.0, "gray_std": 60.0, "scheme": "standard"}})
+    return folder
+
+
+def test_a_colorizer_that_adds_no_color_scores_exactly_the_gray_baseline(tmp_path, tree):
+    model = colorizer.load(weights(tmp_path / "w", "chroma_unet", zero_head=True))
+    table = evaluate(model, load_sources([tree], "test"))
+    assert set(table) == {tree.name, "pooled"}
+    row = table["pooled"]
+    assert row["images"] == 6
+    assert row["psnr"] == row["psnr_gray"] and row["ssim"] == row["ssim_gray"] and row["mse"] == row["mse_gray"]
+    assert row["colorfulness"] == 0 and row["colorfulness_original"] > 10
+    assert row["loss_sum"] == pytest.approx(row["mse"] * 6 / 100)
+    assert "| pooled | 6 |" in format_table(table)
+
+
+def test_evaluate_cli_writes_json(tmp_path, tree, capsys):
+    folder = weights(tmp_path / "w", "seed_cnn")
+    assert evaluate_main(["--model", str(folder), "--data", str(tree), "--limit", "2", "--json", str(tmp_path / "e.json")]) == 0
+    assert "gray PSNR" in capsys.readouterr().out
+    assert json.loads((tmp_path / "e.json").read_text())["table"]["pooled"]["images"] == 2
+    assert evaluate_main(["--model", str(tmp_path / "missing"), "--data", str(tree)]) == 1
+
+
+def test_hint_curve_is_deterministic_and_counts_hints(tmp_path, tree):
+    model = colorizer.load(weights(tmp_path / "h", "chroma_unet_hints"))
+    images = load_sources([tree], "test").images
+    a = hint_curve(model, images, [0, 2, 10])
+    assert a == hint_curve(model, images, [0, 2, 10])
+    assert set(a) == {0, 2, 10, "gray"}
+    assert hint_main(["--model", str(weights(tmp_path / "s", "seed_cnn")), "--data", str(tree), "--counts", "0,1"]) == 1
