@@ -24,6 +24,7 @@ from .color import fit_chroma_torch, rgb_to_ycbcr_torch, to_gray, ycbcr_to_rgb_t
 from .hints import hint_channels, parse_hints
 from .images import open_image
 from .upsample import guided_upsample, resize
+from .models import model_info
 from .weights import WeightsError, load_model, read_config
 
 __all__ = ["Colorizer", "load", "weights_dir", "shipped_models", "default_model_name", "MODES"]
@@ -49,9 +50,12 @@ def shipped_models():
     return found
 
 
-def default_model_name():
-    """The shipped model with the best validation PSNR in its config (ties: by name)."""
+def default_model_name(names=None):
+    """The shipped model (among ``names``, default all) with the best validation PSNR in its
+    config (ties: the first by name)."""
     models = shipped_models()
+    if names is not None:
+        models = {n: c for n, c in models.items() if n in names}
     if not models:
         raise WeightsError(f"no weights found in {weights_dir()}")
 
@@ -69,8 +73,10 @@ class Colorizer:
     shrunk to before the network (never enlarged); networks with a fixed input size use that.
     """
 
-    def __init__(self, model, config, name=None, working_size=None):
+    def __init__(self, model, config, name=None, working_size=None, hint_model=None):
         self.model = model.eval()
+        # For a gray-only network: the shipped hint network that hinted calls are routed to.
+        self.hint_model = hint_model
         self.config = config
         self.name = name or config["architecture"]["name"]
         norm = config["normalization"]
@@ -137,7 +143,11 @@ class Colorizer:
         hint_tensor = None
         if hints is not None and (len(hints) if isinstance(hints, (list, tuple)) else True):
             if not self.accepts_hints:
-                raise ValueError(f"model {self.name!r} does not take color hints")
+                if self.hint_model is None:
+                    raise ValueError(f"model {self.name!r} does not take color hints")
+                if isinstance(self.hint_model, str):  # loaded on first use only
+                    self.hint_model = load(self.hint_model)
+                return self.hint_model.colorize(pil, mode=mode, hints=hints)
             points = parse_hints(hints, pil.size)
             hint_tensor = hint_channels(points, pil.size, self.working_shape(pil.height, pil.width))
         rgb = self.predict(y_full, hints=hint_tensor, mode=mode)
@@ -162,10 +172,15 @@ def to_pil(rgb):
 def load(name_or_path=None, working_size=None):
     """A :class:`Colorizer` for a shipped model name, a weights folder, or None (the default).
 
-    Raises WeightsError (naming the file) when the weights cannot be used.
+    The default model accepts ``hints=``: if it is a gray-only network, hinted calls go to the
+    shipped hint network with the best validation PSNR. Raises WeightsError (naming the file)
+    when the weights cannot be used.
     """
+    hint_model = None
     if name_or_path is None:
         name_or_path = default_model_name()
+        hint_names = [n for n, c in shipped_models().items() if getattr(model_info_or_none(c), "in_channels", 1) > 1]
+        hint_model = default_model_name(hint_names) if hint_names else None
     path = Path(name_or_path)
     if not (path / "config.json").exists():
         shipped = weights_dir() / str(name_or_path)
@@ -174,4 +189,12 @@ def load(name_or_path=None, working_size=None):
             raise WeightsError(f"no model named {name_or_path!r} (shipped models: {known}) and no such folder")
         path = shipped
     model, config = load_model(path)
-    return Colorizer(model, config, name=path.name, working_size=working_size)
+    return Colorizer(model, config, name=path.name, working_size=working_size, hint_model=hint_model)
+
+
+def model_info_or_none(config):
+    """The registered network class a config names, or None if it names none."""
+    try:
+        return model_info(config["architecture"]["name"])
+    except (KeyError, TypeError):
+        return None

@@ -108,6 +108,12 @@ def test_hints_api():
         model.colorize(rgb, hints=[(80, 0, (1, 2, 3))])
     with pytest.raises(ValueError, match="does not take"):
         colorizer.load("chroma").colorize(rgb, hints=[(1, 1, (255, 0, 0))])
+    # the default model (gray-only here) routes hinted calls to the shipped hint network
+    default = colorizer.load()
+    assert default.name == "chroma" and not default.accepts_hints
+    routed = np.asarray(default.colorize(rgb, hints=[(10, 5, (255, 0, 0))]))
+    direct = np.asarray(model.colorize(rgb, hints=[(10, 5, (255, 0, 0))]))
+    assert (routed == direct).all()
 
 
 def test_hint_channels_average_hints_on_one_working_pixel():
