@@ -141,10 +141,25 @@ def test_history_plots_and_snapshots(tmp_path, tiny_data):
     assert grid.height == 3 * 128 + 2 * 2  # rows gray / output / original, 32 px tiles shown 4x
 
 
-def test_training_lowers_the_loss(tmp_path, tiny_data):
-    cfg = tiny_config(tmp_path, tiny_data, model="chroma_unet", loss="mse_cbcr", lr=3e-3, epochs=8, grid_epochs=[], keep_epochs=[])
+@pytest.mark.parametrize("loss", ["mse_cbcr", "psnr_rgb"])
+def test_training_lowers_the_loss(tmp_path, tiny_data, loss):
+    cfg = tiny_config(tmp_path, tiny_data, model="chroma_unet", loss=loss, lr=3e-3, epochs=8, grid_epochs=[], keep_epochs=[])
     history = json.loads((loop.train(cfg, show_progress=False) / "history.json").read_text())["epochs"]
-    assert history[-1]["train_loss"] < 0.5 * history[0]["train_loss"]
+    if loss == "mse_cbcr":
+        assert history[-1]["train_loss"] < 0.5 * history[0]["train_loss"]
+    else:  # -PSNR in dB: at least 1 dB better
+        assert history[-1]["train_loss"] < history[0]["train_loss"] - 1.0
+
+
+def test_psnr_loss_is_the_negative_capped_psnr():
+    from train.batches import loss_fn
+
+    model = colorizer.create_model("seed_cnn")
+    rgb = torch.full((2, 3, 4, 4), 0.5)
+    out = rgb.clone()
+    out[0] += 0.1  # MSE 0.01: 20 dB; image 1 exact: 50 dB cap
+    loss = loss_fn(model, out, rgb, None, None, "psnr_rgb")
+    assert loss.item() == pytest.approx(-(20 + 50) / 2, abs=0.01)
 
 
 def test_nan_loss_stops_with_a_clear_error_and_keeps_the_good_checkpoint(tmp_path, tiny_data, monkeypatch):

@@ -101,11 +101,20 @@ def forward_rgb(model, out, y):
     return ycbcr_to_rgb_torch(torch.cat([y, fit_chroma_torch(y, out)], dim=1)).clamp(0, 1)
 
 
+# MSE (RGB in [0, 1]) of an 8-bit image at the 50 dB PSNR cap: 255^2 / 10^5 / 255^2.
+MSE_AT_CAP = 1e-5
+
+
 def loss_fn(model, out, rgb, y, cbcr, kind):
-    """Scalar loss: "mse_rgb" (the original's MSE on RGB in [0, 1]) or "mse_cbcr" (on chroma)."""
+    """Scalar loss: "mse_rgb" (the original's MSE on RGB in [0, 1]), "mse_cbcr" (on chroma), or
+    "psnr_rgb": the negative mean per-image PSNR on RGB, soft-capped at 50 dB, i.e. exactly the
+    evaluation's metric. Unlike a pooled MSE it rewards leaving near-gray images gray."""
     if kind == "mse_rgb":
         return F.mse_loss(forward_rgb(model, out, y), rgb)
+    if kind == "psnr_rgb":
+        mse = (forward_rgb(model, out, y) - rgb).square().mean(dim=(1, 2, 3))
+        return 10 * torch.log10(mse + MSE_AT_CAP).mean()
     if kind == "mse_cbcr":
         pred = out if model.output == "cbcr" else ycbcr_to_rgb_torch(out)[:, 1:]
         return F.mse_loss(pred, cbcr)
-    raise ValueError(f"unknown loss {kind!r}; use 'mse_rgb' or 'mse_cbcr'")
+    raise ValueError(f"unknown loss {kind!r}; use 'mse_rgb', 'mse_cbcr' or 'psnr_rgb'")

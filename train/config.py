@@ -37,7 +37,7 @@ class TrainConfig:
     scheduler: str = "none"  # "none", "plateau" (ReduceLROnPlateau on the validation loss) or "cosine"
     plateau_factor: float = 0.1
     plateau_patience: int = 10
-    loss: str = "mse_rgb"  # "mse_rgb": MSE on RGB in [0, 1] (original); "mse_cbcr": MSE on chroma
+    loss: str = "mse_rgb"  # "mse_rgb": MSE on RGB in [0, 1] (original); "mse_cbcr": on chroma; "psnr_rgb": -mean per-image PSNR
     shuffle: str = "once"  # "once": one seeded shuffle kept for all epochs (original); "every_epoch"
     augment: bool = False  # random flips and scale-jittered crops (deterministic per seed and epoch)
     hints: bool = False  # feed simulated color hints (hint networks only)
@@ -81,10 +81,13 @@ PRESETS = {
         "out_dir": "runs/chroma",
     },
 }
+# Fine-tune the chroma network on the evaluation's own metric (mean per-image PSNR).
+PRESETS["chroma_psnr"] = {**PRESETS["chroma"], "init_from": "runs/chroma_export", "loss": "psnr_rgb", "lr": 3e-4, "epochs": 2,
+                          "out_dir": "runs/chroma_psnr"}
 PRESETS["chroma_hints"] = {**PRESETS["chroma"], "model": "chroma_unet_hints", "hints": True, "out_dir": "runs/chroma_hints"}
 # Hint network fine-tuned from the automatic chroma network: it starts as good as that model.
-PRESETS["chroma_hints_finetune"] = {**PRESETS["chroma_hints"], "init_from": "weights/chroma_unet", "lr": 3e-4, "epochs": 3,
-                                    "out_dir": "runs/chroma_hints_finetune"}
+PRESETS["chroma_hints_finetune"] = {**PRESETS["chroma_hints"], "init_from": "runs/chroma_export", "loss": "psnr_rgb", "lr": 3e-4,
+                                    "epochs": 2, "out_dir": "runs/chroma_hints_finetune"}
 
 
 def _scalar(text):
