@@ -22,7 +22,8 @@ def save_loss_curve(history, path, title="", gray_psnr=None):
     ax_loss.plot(epochs, [h["val_loss_sum"] for h in history], label="validation")
     ax_loss.set_xlabel("epoch")
     ax_loss.set_ylabel("error (sum of per-batch MSE)")
-    ax_loss.set_yscale("log")
+    if all(h["train_loss_sum"] > 0 and h["val_loss_sum"] > 0 for h in history):
+        ax_loss.set_yscale("log")  # MSE sums span decades; a -PSNR loss is negative and stays linear
     ax_loss.legend()
     ax_loss.grid(alpha=0.3)
     ax_psnr.plot(epochs, [h["val_psnr"] for h in history], label="validation PSNR", color="tab:green")
