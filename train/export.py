@@ -33,8 +33,10 @@ def _evaluate_sources(folder, sources, image_size, mode="full"):
     return {Path(s).name: evaluate(model, load_sources([s], "test", image_size), mode=mode) for s in sources}, model
 
 
-def export_run(checkpoint_path, folder, dtype="auto", run_eval=True):
-    """Write the weights folder for ``checkpoint_path``; returns the config written."""
+def export_run(checkpoint_path, folder, dtype="auto", run_eval=True, working_size=None):
+    """Write the weights folder for ``checkpoint_path``; returns the config written.
+
+    working_size: the inference working size to record (default: the training config's)."""
     checkpoint_path, folder = Path(checkpoint_path), Path(folder)
     model_state, _, _, meta = load_checkpoint(checkpoint_path)
     train_config = meta["config"]
@@ -45,7 +47,7 @@ def export_run(checkpoint_path, folder, dtype="auto", run_eval=True):
     config = {
         "architecture": meta["architecture"],
         "normalization": meta["normalization"],
-        "inference": {"working_size": train_config.get("working_size", 256)},
+        "inference": {"working_size": working_size or train_config.get("working_size", 256)},
         "epochs": meta["epoch"],
         "data": {**meta["data"], "sources": [Path(s).name for s in meta["data"]["sources"]]},
         "metrics": {},
@@ -102,8 +104,9 @@ def main(argv=None):
     parser.add_argument("folder", help="the weights folder to write, e.g. weights/seed_cnn")
     parser.add_argument("--dtype", default="auto", choices=["auto", "float32", "float16"])
     parser.add_argument("--no-eval", action="store_true", help="skip the test-set evaluation (quick export)")
+    parser.add_argument("--working-size", type=int, default=None, help="inference working size (long side, px)")
     args = parser.parse_args(argv)
-    config = export_run(args.checkpoint, args.folder, dtype=args.dtype, run_eval=not args.no_eval)
+    config = export_run(args.checkpoint, args.folder, dtype=args.dtype, run_eval=not args.no_eval, working_size=args.working_size)
     print(f"exported {args.folder}: {config['epochs']} epochs, validation PSNR {config['metrics'].get('val_psnr', float('nan')):.2f} dB")
     return 0
 
