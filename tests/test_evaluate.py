@@ -61,3 +61,15 @@ def test_hint_curve_is_deterministic_and_counts_hints(tmp_path, tree):
     assert a == hint_curve(model, images, [0, 2, 10])
     assert set(a) == {0, 2, 10, "gray"}
     assert hint_main(["--model", str(weights(tmp_path / "s", "seed_cnn")), "--data", str(tree), "--counts", "0,1"]) == 1
+
+
+def test_evaluate_files_groups_by_prefix(tmp_path, capsys):
+    from PIL import Image
+
+    for name, size in (("emoji_a.png", 40), ("emoji_b.png", 40), ("cifar10_c.png", 32)):
+        Image.new("RGB", (size, size), (200, 40, 40)).save(tmp_path / name)
+    folder = weights(tmp_path / "w", "chroma_unet", zero_head=True)
+    files = [str(p) for p in sorted(tmp_path.glob("*.png"))]
+    assert evaluate_main(["--model", str(folder), "--files", *files]) == 0
+    out = capsys.readouterr().out
+    assert "| emoji | 2 |" in out and "| cifar10 | 1 |" in out

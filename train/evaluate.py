@@ -10,6 +10,7 @@ of the per-batch mean MSE). "gray" is the baseline that returns the gray image a
 import argparse
 import json
 import sys
+from pathlib import Path
 
 import numpy as np
 import torch
@@ -18,7 +19,7 @@ import colorizer
 from colorizer.metrics import colorfulness_batch, mse_batch, psnr_batch, ssim_batch
 
 from .config import DATA_DIR
-from .data import load_sources
+from .data import ImageSet, load_sources
 
 __all__ = ["colorize_set", "evaluate", "format_table", "main"]
 
@@ -75,6 +76,22 @@ def evaluate(model, image_set, mode="full", limit=0):
     return table
 
 
+def evaluate_files(model, paths, mode="full"):
+    """{group: table} for image files, grouped by the file-name prefix before the first "_"
+    (the app's examples: ``emoji_*.png``, ``cifar10_*.png``); a group's images share one size."""
+    groups = {}
+    for path in sorted(map(Path, paths)):
+        groups.setdefault(path.name.split("_")[0], []).append(path)
+    tables = {}
+    for group, files in groups.items():
+        images = [np.asarray(colorizer.open_image(f).convert("RGB")) for f in files]
+        if len({im.shape for im in images}) > 1:
+            raise ValueError(f"images of group {group!r} differ in size; evaluate them separately")
+        image_set = ImageSet([f.name for f in files], np.stack(images), [group] * len(files))
+        tables[group] = {group: evaluate(model, image_set, mode=mode)[group]}
+    return tables
+
+
 def format_table(table, title=""):
     """Markdown table of :func:`evaluate`'s result."""
     lines = [title] if title else []
@@ -98,16 +115,21 @@ def main(argv=None):
     parser.add_argument("--size", type=int, default=32, help="images are resized to this square size")
     parser.add_argument("--limit", type=int, default=0, help="first N images of each source (0 = all)")
     parser.add_argument("--mode", default="full", choices=colorizer.pipeline.MODES)
+    parser.add_argument("--files", nargs="+", default=None, help="evaluate these image files instead of --data "
+                        "(grouped by file-name prefix, e.g. the app's examples/emoji_*.png)")
     parser.add_argument("--json", default=None, help="also write the table as JSON here")
     args = parser.parse_args(argv)
     try:
         model = colorizer.load(args.model)
-        image_set = load_sources(args.data, args.split, args.size)
-    except (colorizer.WeightsError, OSError, ValueError) as e:
+        if args.files:
+            tables = evaluate_files(model, args.files, mode=args.mode)
+            table = {name: row for t in tables.values() for name, row in t.items()}
+        else:
+            table = evaluate(model, load_sources(args.data, args.split, args.size), mode=args.mode, limit=args.limit)
+    except (colorizer.WeightsError, colorizer.ImageInputError, OSError, ValueError) as e:
         print(f"error: {e}", file=sys.stderr)
         return 1
-    table = evaluate(model, image_set, mode=args.mode, limit=args.limit)
-    print(format_table(table, f"{model.name} ({args.mode} mode), {args.split} split"))
+    print(format_table(table, f"{model.name} ({args.mode} mode), {'files' if args.files else args.split + ' split'}"))
     if args.json:
         with open(args.json, "w") as f:
             json.dump({"model": model.name, "mode": args.mode, "split": args.split, "table": table}, f, indent=2)
