@@ -187,7 +187,9 @@ def test_init_from_turns_a_chroma_net_into_an_equivalent_hint_net(tmp_path, tiny
     torch.testing.assert_close(got, expected)
     run = loop.train(tiny_config(tmp_path / "b", tiny_data, model="chroma_unet_hints", loss="mse_cbcr", epochs=1,
                                  init_from=str(source), hints=True), show_progress=False)
-    assert (run / "checkpoint.safetensors").exists()
+    config = export_run(run / "checkpoint.safetensors", tmp_path / "weights" / "hints", run_eval=False)
+    assert config["epochs"] == 2 and config["fine_tuned_from"]["epochs"] == 1
+    assert "Fine-tuned" in (tmp_path / "weights" / "hints" / "README.md").read_text()
 
 
 def test_train_export_load_colorize_round_trip(tmp_path, tiny_data, monkeypatch):

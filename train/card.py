@@ -47,6 +47,15 @@ def model_card(name, config, evaluation, history, grids):
         f" Stored as {config.get('dtype', 'float32')}"
         + (f" (float16 changed validation PSNR by {metrics['float16_psnr_change']:+.4f} dB)." if "float16_psnr_change" in metrics else "."),
         "",
+    ]
+    if "fine_tuned_from" in config:
+        base = config["fine_tuned_from"]
+        lines += [
+            f"Fine-tuned: the last {config['epochs'] - base['epochs']} epochs (the curves below) started from"
+            f" `{base['path']}`, {base['epochs']} epochs trained with loss `{base['loss']}`.",
+            "",
+        ]
+    lines += [
         "```python",
         "import colorizer",
         f'model = colorizer.load("{name}")  # or a path to this folder',

@@ -33,6 +33,17 @@ def _evaluate_sources(folder, sources, image_size, mode="full"):
     return {Path(s).name: evaluate(model, load_sources([s], "test", image_size), mode=mode) for s in sources}, model
 
 
+def _base_model(path):
+    """{"path", "epochs", "loss"} of the weights a run was initialised from, or None."""
+    if not path:
+        return None
+    try:
+        base = colorizer.read_config(path)
+    except colorizer.WeightsError:
+        return {"path": str(path), "epochs": 0, "loss": None}  # gone since: count nothing
+    return {"path": str(path), "epochs": base.get("epochs", 0), "loss": base.get("train_config", {}).get("loss")}
+
+
 def export_run(checkpoint_path, folder, dtype="auto", run_eval=True, working_size=None):
     """Write the weights folder for ``checkpoint_path``; returns the config written.
 
@@ -44,15 +55,18 @@ def export_run(checkpoint_path, folder, dtype="auto", run_eval=True, working_siz
     model.load_state_dict(model_state)
     history = [h for h in meta["history"] if h["epoch"] <= meta["epoch"]]
     best = min(history, key=lambda h: h["val_loss_sum"]) if history else None
+    base = _base_model(train_config.get("init_from"))
     config = {
         "architecture": meta["architecture"],
         "normalization": meta["normalization"],
         "inference": {"working_size": working_size or train_config.get("working_size", 256)},
-        "epochs": meta["epoch"],
+        "epochs": meta["epoch"] + (base["epochs"] if base else 0),  # a fine-tune counts its base's epochs too
         "data": {**meta["data"], "sources": [Path(s).name for s in meta["data"]["sources"]]},
         "metrics": {},
         "train_config": train_config,
     }
+    if base:
+        config["fine_tuned_from"] = base
     if history:
         config["metrics"].update({
             "train_loss_sum": history[-1]["train_loss_sum"],
