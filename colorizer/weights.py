@@ -63,6 +63,7 @@ def save_weights(folder, model, config, half=False):
     # safetensors has no "save to bytes" that keeps metadata simple, so save to a temp name.
     tmp = folder / f".{WEIGHTS_FILE}.tmp"
     save_file(state, str(tmp))
+    os.chmod(tmp, 0o644)  # published weights must be readable by others (a Space, a web server)
     os.replace(tmp, folder / WEIGHTS_FILE)
     atomic_write_bytes(folder / CONFIG_FILE, (json.dumps(config, indent=2) + "\n").encode())
 

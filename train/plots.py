@@ -26,7 +26,7 @@ def save_loss_curve(history, path, title="", gray_psnr=None):
         ax_loss.set_yscale("log")  # MSE sums span decades; a -PSNR loss is negative and stays linear
     ax_loss.legend()
     ax_loss.grid(alpha=0.3)
-    ax_psnr.plot(epochs, [h["val_psnr"] for h in history], label="validation PSNR", color="tab:green")
+    ax_psnr.plot(epochs, [h["val_psnr"] for h in history], label="validation PSNR (raw network output)", color="tab:green")
     if gray_psnr is not None:
         ax_psnr.axhline(gray_psnr, color="gray", linestyle="--", label=f"gray baseline {gray_psnr:.2f} dB")
     ax_psnr.set_xlabel("epoch")
