@@ -104,6 +104,19 @@ def model_card(name, config, evaluation, history, grids):
                       "| test set | PSNR dB | SSIM | colorfulness |", "| --- | ---: | ---: | ---: |"]
             lines += [f"| {s} | {r['psnr']:.2f} | {r['ssim']:.4f} | {r['colorfulness']:.1f} |" for s, r in metrics["evaluation_seed_mode"].items()]
             lines.append("")
+    if "hint_curve" in metrics:
+        from .hint_curve import format_curve
+
+        curve = metrics["hint_curve"]
+        counts = [int(k) for k in curve if k.isdigit()]
+        lines += [
+            "## User hints",
+            "",
+            f"PSNR on {curve['test_set']} (test split) with k hints at random pixels carrying their true color:",
+            "",
+            format_curve({**{int(k): v for k, v in curve.items() if k.isdigit()}, "gray": curve["gray"]}, counts),
+            "",
+        ]
     if grids:
         lines += ["## Examples", "", "Validation images; rows: gray input / network output / original.", ""]
         lines += [f"![epoch {g.split('_')[-1].removesuffix('.png').lstrip('0')}]({g})" + "\n" for g in grids]

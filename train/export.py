@@ -24,6 +24,7 @@ from .plots import save_loss_curve
 __all__ = ["export_run", "main"]
 
 HALF_TOLERANCE_DB = 0.01  # float16 is stored only if validation PSNR moves less than this
+HINT_COUNTS = [0, 1, 2, 5, 10, 20, 50]
 
 
 def _evaluate_sources(folder, sources, image_size, mode="full"):
@@ -87,6 +88,13 @@ def export_run(checkpoint_path, folder, dtype="auto", run_eval=True, working_siz
         if model.output == "rgb":  # the raw network output, as the original project showed it
             raw, _ = _evaluate_sources(folder, sources, train_config["image_size"], mode="seed")
             config["metrics"]["evaluation_seed_mode"] = {name: table["pooled"] for name, table in raw.items()}
+        if model.in_channels > 1:  # hint networks: PSNR against the number of hints, first test set
+            from .data import load_sources
+            from .hint_curve import hint_curve
+
+            images = load_sources(sources[:1], "test", train_config["image_size"]).images
+            curve = hint_curve(colorizer.load(folder), images, HINT_COUNTS)
+            config["metrics"]["hint_curve"] = {"test_set": Path(sources[0]).name, **{str(k): v for k, v in curve.items()}}
         if dtype == "auto":
             save_weights(folder, model, config, half=True)
             half_eval, _ = _evaluate_sources(folder, sources, train_config["image_size"])
