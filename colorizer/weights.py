@@ -11,12 +11,11 @@ Only safetensors and JSON are ever read, so loading weights never runs pickled c
 
 import json
 import os
-import tempfile
 from pathlib import Path
 
 import torch
 from safetensors import SafetensorError
-from safetensors.torch import load_file, save_file
+from safetensors.torch import load_file, save
 
 from .models import create_model
 
@@ -35,12 +34,10 @@ def atomic_write_bytes(path, data):
     """Write ``data`` to ``path`` via a temporary file in the same folder and a rename,
     so a reader (or a crash) never sees a half-written file."""
     path = Path(path)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    umask = os.umask(0)
-    os.umask(umask)
-    os.chmod(tmp, 0o666 & ~umask)  # mkstemp makes owner-only files; published weights must be readable
+    # One fixed temp name: a kill mid-write leaves at most this file, which the next write replaces.
+    tmp = path.with_name(f".{path.name}.tmp")
     try:
-        with os.fdopen(fd, "wb") as f:
+        with open(tmp, "wb") as f:  # plain open: honours the umask (published weights stay readable)
             f.write(data)
             f.flush()
             os.fsync(f.fileno())
@@ -60,11 +57,7 @@ def save_weights(folder, model, config, half=False):
     dtype = torch.float16 if half else torch.float32
     state = {k: v.detach().to("cpu", dtype).contiguous() for k, v in model.state_dict().items()}
     config = {"format": FORMAT, **config, "dtype": str(dtype).removeprefix("torch.")}
-    # safetensors has no "save to bytes" that keeps metadata simple, so save to a temp name.
-    tmp = folder / f".{WEIGHTS_FILE}.tmp"
-    save_file(state, str(tmp))
-    os.chmod(tmp, 0o644)  # published weights must be readable by others (a Space, a web server)
-    os.replace(tmp, folder / WEIGHTS_FILE)
+    atomic_write_bytes(folder / WEIGHTS_FILE, save(state))
     atomic_write_bytes(folder / CONFIG_FILE, (json.dumps(config, indent=2) + "\n").encode())
 
 

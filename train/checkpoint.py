@@ -8,12 +8,13 @@ intact and never a half-written one.
 """
 
 import json
-import os
 from pathlib import Path
 
 import torch
 from safetensors import SafetensorError, safe_open
-from safetensors.torch import save_file
+from safetensors.torch import save
+
+from colorizer.weights import atomic_write_bytes
 
 __all__ = ["save_checkpoint", "load_checkpoint", "CheckpointError"]
 
@@ -39,11 +40,9 @@ def save_checkpoint(path, model, optimizer, scheduler, meta):
         "optimizer": {"param_groups": optim_state["param_groups"], "scalars": scalars},
         "scheduler": scheduler.state_dict() if scheduler is not None else None,
     }
-    tmp = path.with_name(f".{path.name}.tmp")
-    save_file(tensors, str(tmp), metadata={"checkpoint": json.dumps(meta)})
-    with open(tmp, "rb") as f:
-        os.fsync(f.fileno())
-    os.replace(tmp, path)
+    # Serialize in memory and write through our one fixed temp name: safetensors' save_file
+    # uses a random temp name of its own, which a kill would leave behind, 90 MB at a time.
+    atomic_write_bytes(path, save(tensors, metadata={"checkpoint": json.dumps(meta)}))
 
 
 def load_checkpoint(path):

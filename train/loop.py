@@ -187,7 +187,8 @@ def train(cfg, resume=False, show_progress=True):
         train_loss_sum = loss_sum.item()  # the epoch's one host sync
         if not math.isfinite(train_loss_sum):
             raise TrainingDiverged(
-                f"loss became {train_loss_sum} in epoch {epoch + 1}; stopped, last good checkpoint kept at {checkpoint_path}"
+                f"loss became {train_loss_sum} in epoch {epoch + 1}; stopped, "
+                + (f"last good checkpoint kept at {checkpoint_path}" if checkpoint_path.exists() else "no checkpoint was written yet")
             )
         val_loss_sum, val_loss, val_mse, val_psnr = validate(model, val_uint8, cfg, gray_mean, gray_std, amp)
         if scheduler is not None:
@@ -212,6 +213,9 @@ def train(cfg, resume=False, show_progress=True):
         if out_of_time:
             print(f"stopping after epoch {done} (stop_after / max_minutes); --resume continues")
             break
+    # Also after the loop: a kill between the last checkpoint and its history write, then a
+    # resume that finds nothing left to train, must still leave a complete history.
+    atomic_write_bytes(out_dir / "history.json", json.dumps({"epochs": history}, indent=1).encode())
     save_loss_curve(history, out_dir / "loss_curve.png", title=f"{cfg.model} ({len(history)} epochs)")
     if cfg.export and history:
         from .export import export_run
