@@ -19,7 +19,7 @@ from .loop import pick_device
 TRAIN_IMAGES, VAL_IMAGES, EPOCHS = 54_800, 11_600, 2000
 
 
-def bench(model_name="seed_cnn", device="auto", steps=50, batch_size=100, amp="none", loss="mse_rgb", compile=False):
+def bench(model_name="seed_cnn", device="auto", steps=50, batch_size=100, amp="none", loss_kind="mse_rgb", compile=False):
     """(train images/s, validation images/s) measured after a warm-up."""
     device = pick_device(device)
     torch.manual_seed(0)
@@ -33,7 +33,7 @@ def bench(model_name="seed_cnn", device="auto", steps=50, batch_size=100, amp="n
         rgb, y, cbcr = split_color(data[(i % 8) * batch_size : (i % 8 + 1) * batch_size])
         with torch.autocast(device.type, dtype=torch.bfloat16, enabled=use_amp):
             out = step_model(network_input(model, y, 120.0, 60.0))
-        loss = loss_fn(model, out.float(), rgb, y, cbcr, loss)
+        loss = loss_fn(model, out.float(), rgb, y, cbcr, loss_kind)
         optimizer.zero_grad(set_to_none=True)
         loss.backward()
         optimizer.step()
@@ -73,7 +73,7 @@ def main(argv=None):
     args = parser.parse_args(argv)
     if args.threads:
         torch.set_num_threads(args.threads)
-    train_rate, val_rate, device = bench(args.model, args.device, args.steps, amp=args.amp, loss=args.loss, compile=args.compile)
+    train_rate, val_rate, device = bench(args.model, args.device, args.steps, amp=args.amp, loss_kind=args.loss, compile=args.compile)
     name = torch.cuda.get_device_name(device) if device.type == "cuda" else f"CPU, {torch.get_num_threads()} threads"
     epoch_s = TRAIN_IMAGES / train_rate + VAL_IMAGES / val_rate
     print(f"device: {name}; model {args.model}, batch 100, amp {args.amp}, compile {args.compile}")

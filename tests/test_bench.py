@@ -1,0 +1,9 @@
+"""The benchmarks run and print their figures (numbers are reported, never asserted)."""
+
+from train.bench import main as train_bench
+
+
+def test_train_bench_prints_rate_and_projection(capsys):
+    assert train_bench(["--model", "seed_cnn_half", "--steps", "2", "--device", "cpu"]) == 0
+    out = capsys.readouterr().out
+    assert "images/s" in out and "2000-epoch run" in out
