@@ -7,6 +7,7 @@ The models come from ``weights/`` (or ``$COLORIZER_WEIGHTS``), plus a Hub model 
 """
 
 import os
+from pathlib import Path
 
 os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
 if not os.environ.get("COLORIZER_HUB_REPO"):
@@ -15,10 +16,12 @@ if not os.environ.get("COLORIZER_HUB_REPO"):
 import gradio as gr  # noqa: E402
 
 import app_training  # noqa: E402
+from app_hints import EXAMPLE_FILES, HintHandlers, hint_editor  # noqa: E402
 from app_support import Handlers, ModelBank, raw_image  # noqa: E402
 
 bank = ModelBank()
 handlers = Handlers(bank)
+hint_handlers = HintHandlers(bank)
 bank.warm_up()  # load the default model once, at start
 
 INTRO = """
@@ -38,7 +41,12 @@ colorized, info = client.predict(handle_file("photo.jpg"), api_name="/colorize")
 print(colorized)  # path of the colorized PNG (same size as the input)
 print(info)       # model, size, seconds; PSNR of output and gray vs the input when it was in color
 ```
-Pass `model_name="seed_cnn"` (any name from the model list) to pick a model.
+Pass `model_name="seed_cnn"` (any name from the model list) to pick a model. With color hints
+(pixel column, row and 8-bit color of points whose color you know, in input pixels):
+```python
+colorized = client.predict(handle_file("photo.jpg"), "[[40, 30, [200, 30, 30]], [90, 100, [40, 90, 200]]]",
+                           api_name="/colorize_hints")
+```
 
 ### About the models
 Trained on small images from CIFAR-10 and Linnaeus 5 (see the *Training* tab). The network sees a
@@ -58,8 +66,8 @@ LAUNCH_OPTIONS = {"theme": THEME, "css": CSS, "max_file_size": "40mb"}
 GRAYS = ["#000000", "#333333", "#666666", "#999999", "#cccccc", "#ffffff"]
 
 
-def image_out(label, elem_id, **kwargs):
-    return gr.Image(label=label, format="png", type="pil", interactive=False, height=300, elem_id=elem_id,
+def image_out(label, elem_id, height=300, **kwargs):
+    return gr.Image(label=label, format="png", type="pil", interactive=False, height=height, elem_id=elem_id,
                     buttons=["download", "fullscreen"], elem_classes=["pixelated", "result-image"], **kwargs)
 
 
@@ -108,6 +116,42 @@ with gr.Blocks(title="Colorizer: gray to color") as demo:
                     sketch_out = result_panel("sketch")
             sketch_btn.click(handlers.colorize_sketch, [sketch, model], sketch_out, **PRIVATE)
 
+        with gr.Tab("Hints", id="hints"):
+            gr.Markdown(hint_handlers.notice(), elem_id="hints-notice")
+            hint_source = gr.State()  # the image being worked on (PIL, full size)
+            hint_btn = gr.Button("Colorize with hints", variant="primary", elem_id="hints-button", scale=2, render=False)
+            hint_clear = gr.Button("Clear hints", elem_id="hints-clear", scale=1, render=False)
+            with gr.Row():
+                with gr.Column(scale=2):
+                    with gr.Row():
+                        with gr.Column(min_width=160):
+                            hint_input = raw_image(elem_id="hints-input", label="1 · Your image", sources=["upload", "clipboard"],
+                                                   height=150)
+                        with gr.Column(min_width=160):
+                            gr.Examples([[path] for path, _ in handlers.examples if Path(path).name in EXAMPLE_FILES],
+                                        [hint_input], label="or an example", **PRIVATE)
+
+                    # A fresh editor for each image and for "Clear hints": Gradio's editor misbehaves when
+                    # an event sets the value of one that was painted on (strokes land in the wrong place).
+                    @gr.render(inputs=[hint_source], triggers=[demo.load, hint_source.change, hint_clear.click])
+                    def hint_canvas(source):
+                        editor = hint_editor(hint_handlers.editor_value_for(source))
+                        hint_btn.click(hint_handlers.colorize_with_hints, [editor, hint_source, model], hint_panel, **PRIVATE)
+
+                    with gr.Row():
+                        hint_btn.render()
+                        hint_clear.render()
+                with gr.Column(scale=3):
+                    with gr.Row(equal_height=True):
+                        hint_gray = image_out("Gray", "hints-gray")
+                        hint_auto = image_out("No hints", "hints-auto")
+                        hint_out = image_out("With hints", "hints-colorized")
+                    with gr.Row():
+                        hint_original = image_out("Original", "hints-original", height=220, visible=False, scale=1)
+                        hint_notes = gr.Markdown(elem_id="hints-metrics")
+            hint_panel = [hint_gray, hint_auto, hint_out, hint_original, hint_notes]
+            hint_input.change(hint_handlers.load_image, [hint_input, model], [hint_source, *hint_panel], **PRIVATE)
+
         with gr.Tab("Examples", id="examples"):
             gr.Markdown("Validation images the models never trained on (CIFAR-10, Linnaeus 5 test sets) and cartoon "
                         "characters from Noto Color Emoji. **Click one** to colorize it and compare with its true colors.")
@@ -155,13 +199,17 @@ with gr.Blocks(title="Colorizer: gray to color") as demo:
         with gr.Tab("API & about", id="about"):
             gr.Markdown(API_DOC.format(url=os.environ.get("SPACE_ID") or "http://127.0.0.1:7860/"))
 
-    with gr.Column(visible=False):  # the public API endpoint: image in, colorized image first
+    with gr.Column(visible=False):  # the public API endpoints: image (and hints) in, colorized image first
         api_in = raw_image(label="image")
         api_out = gr.Image(format="png", type="pil", label="colorized")
         api_info = gr.JSON(label="info")
         api_btn = gr.Button("colorize")
+        api_hints = gr.Textbox(label="hints_json", value="[]")
+        api_hints_btn = gr.Button("colorize_hints")
     api_btn.click(handlers.colorize_api, [api_in, model], [api_out, api_info], api_name="colorize",
                   api_description="Colorize an image; returns the colorized PNG and a dict of numbers.")
+    api_hints_btn.click(hint_handlers.colorize_api, [api_in, api_hints, model], [api_out], api_name="colorize_hints",
+                        api_description="Colorize an image guided by color hints, JSON [[x, y, [r, g, b]], ...] in input pixels.")
 
 demo.queue(max_size=64)
 

@@ -25,7 +25,7 @@ from colorizer.images import is_gray
 from colorizer.metrics import colorfulness, psnr, ssim
 from colorizer.panel import make_panel
 
-__all__ = ["ModelBank", "Handlers", "raw_image", "load_examples", "EXAMPLES_DIR"]
+__all__ = ["ModelBank", "Handlers", "raw_image", "load_examples", "best_model", "user_errors", "EXAMPLES_DIR"]
 
 ROOT = Path(__file__).resolve().parent
 EXAMPLES_DIR = ROOT / "examples"
@@ -71,7 +71,7 @@ def user_errors(fn):
     return wrapper
 
 
-def _best(configs):
+def best_model(configs):
     """The name with the best validation PSNR (ties: by name), the rule of default_model_name()."""
 
     def val_psnr(item):
@@ -91,7 +91,7 @@ class ModelBank:
             raise colorizer.WeightsError(f"no weights found in {colorizer.weights_dir()} (nor on the Hub)")
         self.configs = {name: colorizer.read_config(folder) for name, folder in self.folders.items()}
         only_bundled = folders is None and not hub_repo() and set(self.folders) == set(colorizer.shipped_models())
-        self.default = colorizer.default_model_name() if only_bundled else _best(self.configs)
+        self.default = colorizer.default_model_name() if only_bundled else best_model(self.configs)
         self._cache, self._lock = {}, threading.Lock()
 
     def warm_up(self):

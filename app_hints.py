@@ -1,0 +1,194 @@
+"""The Hints tab and the ``/colorize_hints`` endpoint: user-guided colorization.
+
+The user paints strokes of color on the gray image in a ``gr.ImageEditor``; the painted layer
+becomes an RGBA hint image of the input's size (transparent where nothing is painted) for
+:meth:`colorizer.Colorizer.colorize`. The editor shows a *display copy* of the image (small
+images enlarged by a whole factor, so pixels stay sharp and a brush size fits every image;
+large ones shrunk, so the browser never handles megapixels); strokes are mapped back to the
+image's own size, and the network sees them at its working resolution.
+
+Hints need a network with hint inputs: the selected model if it takes them, else the bank's
+best such model (validation PSNR, as :func:`colorizer.load` routes hinted calls).
+"""
+
+import json
+import math
+import time
+
+import gradio as gr
+import numpy as np
+from PIL import Image
+
+import colorizer
+from app_support import best_model, user_errors
+from colorizer.images import is_gray
+from colorizer.metrics import psnr
+from colorizer.pipeline import model_info_or_none
+
+__all__ = ["HintHandlers", "hint_editor", "display_copy", "hint_image", "parse_hints_json"]
+
+# Brush palette: colors things often have (the picker offers any other).
+HINT_COLORS = ["#d62828", "#f77f00", "#fcbf49", "#2a9d3f", "#3a86ff", "#1d3f8f",
+               "#8338ec", "#ff70a6", "#8d5524", "#e0ac69"]
+DISPLAY_MIN, DISPLAY_MAX = 384, 768  # long side of the editor's display copy
+HINT_ALPHA = 32  # painted coverage (of 255) from which a pixel is a hint: faint stroke edges are not
+EXAMPLE_FILES = ("cifar10_cat_0265.png", "linnaeus5_flower_65.png", "linnaeus5_bird_88.png", "emoji_parrot.png",
+                 "emoji_taxi.png")
+NO_HINT_MODEL = ("**No installed model takes color hints**, so this tab can only show the automatic result. "
+                 "Train one with `python -m train chroma_hints` and export it into `weights/`.")
+
+
+def display_copy(image):
+    """The image as the editor shows it: long side under 384 px enlarged by a whole factor
+    (nearest pixel), over 768 px shrunk to 768; in between unchanged."""
+    long_side = max(image.size)
+    if long_side < DISPLAY_MIN:
+        factor = math.ceil(DISPLAY_MIN / long_side)
+        return image.resize((image.width * factor, image.height * factor), Image.Resampling.NEAREST)
+    if long_side > DISPLAY_MAX:
+        scale = DISPLAY_MAX / long_side
+        size = (max(1, round(image.width * scale)), max(1, round(image.height * scale)))
+        return image.resize(size, Image.Resampling.LANCZOS)
+    return image
+
+
+def editor_value(gray):
+    """An ImageEditor value showing ``gray`` (its display copy) with no strokes."""
+    shown = display_copy(gray)
+    return {"background": shown, "layers": [], "composite": shown}
+
+
+def hint_editor(value):
+    """The tab's ``gr.ImageEditor`` showing ``value``: a color brush (palette plus picker) and an
+    eraser, no upload into it (images come in through the tab's upload box), no crop or resize."""
+    return gr.ImageEditor(value=value, elem_id="hints-editor", elem_classes=[] if value is None else ["has-image"],
+                          label="2 · Paint the colors you know", type="numpy", interactive=True,
+                          image_mode="RGBA", sources=(), transforms=(), layers=False, format="png", height=440,
+                          brush=gr.Brush(colors=HINT_COLORS, default_color=HINT_COLORS[0], color_mode="defaults", default_size=12),
+                          eraser=gr.Eraser(default_size=16))
+
+
+def hint_image(editor, size):
+    """The editor's painted layers as an RGBA hint image of ``size`` (width, height), opaque where
+    painted and transparent elsewhere; None when nothing is painted.
+
+    Layers are composited in order and resized with area averaging (premultiplied, so a hint
+    pixel carries the mean color painted over it); pixels painted less than ``HINT_ALPHA`` of
+    255 are dropped, since a faint edge's exported color is too rounded to trust."""
+    layers = [np.asarray(layer) for layer in (editor or {}).get("layers") or [] if layer is not None]
+    layers = [layer for layer in layers if layer.ndim == 3 and layer.shape[-1] == 4]
+    if not layers:
+        return None
+    height, width = layers[0].shape[:2]
+    painted = Image.new("RGBA", (width, height))
+    for layer in layers:
+        painted.alpha_composite(Image.fromarray(layer.astype(np.uint8), "RGBA").resize((width, height)))
+    hints = np.array(painted.resize(tuple(size), Image.Resampling.BOX))
+    hints[..., 3] = np.where(hints[..., 3] >= HINT_ALPHA, 255, 0)
+    return Image.fromarray(hints, "RGBA") if hints[..., 3].any() else None
+
+
+def parse_hints_json(text):
+    """``'[[x, y, [r, g, b]], ...]'`` -> the list (empty text: no hints); the library checks the items."""
+    if not (text or "").strip():
+        return []
+    try:
+        value = json.loads(text)
+    except json.JSONDecodeError:
+        value = None
+    if not isinstance(value, list):
+        raise gr.Error("hints must be JSON like [[x, y, [r, g, b]], ...] (pixel column, row, 8-bit color)")
+    return value
+
+
+def _gray_and_original(source):
+    """(gray, color original or None) of an opened image; color is made gray with the original's formula."""
+    if is_gray(source):
+        return source.convert("L"), None
+    original = source.convert("RGB")
+    return colorizer.to_gray(original), original
+
+
+class HintHandlers:
+    """The Hints tab's handlers and its API endpoint, on a :class:`app_support.ModelBank`."""
+
+    def __init__(self, bank):
+        self.bank = bank
+        self.hint_names = [name for name, config in bank.configs.items()
+                           if getattr(model_info_or_none(config), "in_channels", 1) > 1]
+
+    def notice(self):
+        """Markdown for the top of the tab: how to use it, or why it cannot run."""
+        if not self.hint_names:
+            return NO_HINT_MODEL
+        return ("Upload an image or pick an example, **paint a few strokes of color** where you know it "
+                "(pick a color in the brush menu), then **Colorize with hints**. A stroke or two per region is enough: "
+                "the network spreads each color over the region it belongs to, and the brightness stays your image's.")
+
+    def model_name_for(self, selected):
+        """The model hints go to: ``selected`` if it takes them, else the best that does."""
+        if selected in self.hint_names:
+            return selected
+        if not self.hint_names:
+            raise gr.Error("No installed model takes color hints: train one with `python -m train chroma_hints`.")
+        return best_model({name: self.bank.configs[name] for name in self.hint_names})
+
+    def _model_line(self, name, selected):
+        selected = selected or self.bank.default
+        return "" if name == selected else f"\n\n*{selected} takes no hints: using **{name}**, the best model that does.*"
+
+    @user_errors
+    def load_image(self, image, model_name):
+        """A new image (upload or example: a file path, or anything :func:`colorizer.open_image`
+        takes) -> (kept source image, gray, automatic colorization, cleared hinted output,
+        original (shown if color), notes)."""
+        if image is None:  # the upload was cleared
+            return (gr.skip(),) * 6
+        source = colorizer.open_image(image)
+        gray, original = _gray_and_original(source)
+        name = self.model_name_for(model_name) if self.hint_names else (model_name or self.bank.default)
+        automatic = self.bank.get(name).colorize(gray)
+        notes = self.notice() if not self.hint_names else (
+            f"**{name}** · {gray.width}×{gray.height} px · automatic result shown; now paint some color."
+            + self._model_line(name, model_name))
+        return source, gray, automatic, None, gr.update(value=original, visible=original is not None), notes
+
+    @user_errors
+    def colorize_with_hints(self, editor, source, model_name):
+        """'Colorize with hints' -> (gray, automatic, with hints, original, notes with PSNRs
+        against the original when the input was in color)."""
+        if source is None:
+            raise gr.Error("Upload an image or pick an example first.")
+        gray, original = _gray_and_original(source)
+        hints = hint_image(editor, gray.size)
+        if hints is None:
+            raise gr.Error("Paint some color on the image first: choose a color in the brush menu and draw a stroke.")
+        name = self.model_name_for(model_name)
+        model = self.bank.get(name)
+        automatic = model.colorize(gray)
+        start = time.perf_counter()
+        hinted = model.colorize(gray, hints=hints)
+        seconds = time.perf_counter() - start
+        count = int((np.asarray(hints)[..., 3] > 0).sum())
+        notes = (f"**{name}** · {gray.width}×{gray.height} px · {count} hinted pixels · {seconds * 1000:.0f} ms"
+                 + self._model_line(name, model_name))
+        if original is not None:
+            truth = np.asarray(original)
+            notes += ("\n\n| against the original | PSNR ↑ |\n| --- | ---: |\n"
+                      f"| automatic | {psnr(np.asarray(automatic), truth):.2f} dB |\n"
+                      f"| **with hints** | **{psnr(np.asarray(hinted), truth):.2f} dB** |")
+        return gray, automatic, hinted, gr.update(value=original, visible=original is not None), notes
+
+    @staticmethod
+    def editor_value_for(source):
+        """The editor's value for the kept image: its gray display copy, no strokes (None: no image yet)."""
+        return None if source is None else editor_value(_gray_and_original(source)[0])
+
+    @user_errors
+    def colorize_api(self, image, hints_json, model_name=None):
+        """The ``/colorize_hints`` endpoint: (image, hints as JSON ``[[x, y, [r, g, b]], ...]`` in
+        input pixels) -> the colorized image, the input's size."""
+        if image is None:
+            raise gr.Error("Give an image to colorize.")
+        hints = parse_hints_json(hints_json)
+        return self.bank.get(self.model_name_for(model_name)).colorize(image, hints=hints or None)
