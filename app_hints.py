@@ -25,7 +25,7 @@ from colorizer.images import is_gray
 from colorizer.metrics import psnr
 from colorizer.pipeline import model_info_or_none
 
-__all__ = ["HintHandlers", "hint_editor", "display_copy", "hint_image", "parse_hints_json"]
+__all__ = ["HintHandlers", "hint_editor", "editor_value", "display_copy", "hint_image", "parse_hints_json"]
 
 # Brush palette: colors things often have (the picker offers any other).
 HINT_COLORS = ["#d62828", "#f77f00", "#fcbf49", "#2a9d3f", "#3a86ff", "#1d3f8f",
@@ -52,15 +52,27 @@ def display_copy(image):
     return image
 
 
-def editor_value(gray):
-    """An ImageEditor value showing ``gray`` (its display copy) with no strokes."""
-    shown = display_copy(gray)
+def _gray_and_original(source):
+    """(gray, color original or None) of an opened image; color is made gray with the original's formula."""
+    if is_gray(source):
+        return source.convert("L"), None
+    original = source.convert("RGB")
+    return colorizer.to_gray(original), original
+
+
+def editor_value(source):
+    """The editor's value for the kept image ``source``: the gray display copy, no strokes
+    (None before there is an image)."""
+    if source is None:
+        return None
+    shown = display_copy(_gray_and_original(source)[0])
     return {"background": shown, "layers": [], "composite": shown}
 
 
 def hint_editor(value):
     """The tab's ``gr.ImageEditor`` showing ``value``: a color brush (palette plus picker) and an
-    eraser, no upload into it (images come in through the tab's upload box), no crop or resize."""
+    eraser, no upload into it (images come in through the tab's upload box), no crop or resize;
+    CSS class ``has-image`` once it shows an image."""
     return gr.ImageEditor(value=value, elem_id="hints-editor", elem_classes=[] if value is None else ["has-image"],
                           label="2 · Paint the colors you know", type="numpy", interactive=True,
                           image_mode="RGBA", sources=(), transforms=(), layers=False, format="png", height=440,
@@ -101,14 +113,6 @@ def parse_hints_json(text):
     return value
 
 
-def _gray_and_original(source):
-    """(gray, color original or None) of an opened image; color is made gray with the original's formula."""
-    if is_gray(source):
-        return source.convert("L"), None
-    original = source.convert("RGB")
-    return colorizer.to_gray(original), original
-
-
 class HintHandlers:
     """The Hints tab's handlers and its API endpoint, on a :class:`app_support.ModelBank`."""
 
@@ -122,7 +126,7 @@ class HintHandlers:
         if not self.hint_names:
             return NO_HINT_MODEL
         return ("Upload an image or pick an example, **paint a few strokes of color** where you know it "
-                "(pick a color in the brush menu), then **Colorize with hints**. A stroke or two per region is enough: "
+                "(the palette button beside the canvas picks the color), then **Colorize with hints**. A stroke or two per region is enough: "
                 "the network spreads each color over the region it belongs to, and the brightness stays your image's.")
 
     def model_name_for(self, selected):
@@ -162,7 +166,7 @@ class HintHandlers:
         gray, original = _gray_and_original(source)
         hints = hint_image(editor, gray.size)
         if hints is None:
-            raise gr.Error("Paint some color on the image first: choose a color in the brush menu and draw a stroke.")
+            raise gr.Error("Paint some color on the image first: pick a color with the palette button and draw a stroke.")
         name = self.model_name_for(model_name)
         model = self.bank.get(name)
         automatic = model.colorize(gray)
@@ -178,11 +182,6 @@ class HintHandlers:
                       f"| automatic | {psnr(np.asarray(automatic), truth):.2f} dB |\n"
                       f"| **with hints** | **{psnr(np.asarray(hinted), truth):.2f} dB** |")
         return gray, automatic, hinted, gr.update(value=original, visible=original is not None), notes
-
-    @staticmethod
-    def editor_value_for(source):
-        """The editor's value for the kept image: its gray display copy, no strokes (None: no image yet)."""
-        return None if source is None else editor_value(_gray_and_original(source)[0])
 
     @user_errors
     def colorize_api(self, image, hints_json, model_name=None):

@@ -1,5 +1,6 @@
 """The Hints tab and the ``/colorize_hints`` endpoint: handlers called directly, the endpoint
-through gradio_client, and a real browser (Debian's Chromium via Playwright) painting a stroke.
+through gradio_client, and a real browser (Debian's Chromium via Playwright) painting strokes,
+clearing them and painting again.
 
 The hint model is a ``chroma_unet_hints`` whose weights make its chroma output the hint chroma,
 spread a little (see :func:`passthrough_hint_net`): an untrained network whose answer is known,
@@ -22,7 +23,7 @@ from PIL import Image
 import gradio as gr
 
 import colorizer
-from app_hints import hint_image
+from app_hints import editor_value, hint_image
 
 try:  # tests/ as a package or as a plain folder on sys.path
     from .test_app import COLOR_EXAMPLE, ROOT, app, fake_weights, free_port, make_weights  # noqa: F401  (fixtures)
@@ -30,6 +31,7 @@ try:  # tests/ as a package or as a plain folder on sys.path
 except ImportError:
     from test_app import COLOR_EXAMPLE, ROOT, app, fake_weights, free_port, make_weights  # noqa: F401  (fixtures)
     from test_app_browser import CHROMIUM, TIMEOUT_MS, browser, shot, shown_image  # noqa: F401  (fixtures)
+
 RED, BLUE = (214, 40, 40), (58, 134, 255)  # palette colors #d62828 and #3a86ff
 # The editor shows an image: its zoom differs from that of the empty editor (strokes made before
 # the image is in are lost).
@@ -68,7 +70,6 @@ def hint_weights(tmp_path_factory):
     """Weights folder: ``seed_cnn`` (gray only, the best, so the default) and ``chroma_hints``."""
     root = tmp_path_factory.mktemp("hint_weights")
     make_weights(root / "seed_cnn", "seed_cnn", psnr=22.0)
-    torch.manual_seed(0)
     colorizer.save_weights(root / "chroma_hints", passthrough_hint_net(), {
         "architecture": {"name": "chroma_unet_hints", "kwargs": {}},
         "normalization": {"gray_mean": 120.0, "gray_std": 60.0, "scheme": "standard"},
@@ -106,7 +107,7 @@ def test_red_stroke_on_the_left_half_turns_it_red_and_keeps_the_luminance(hint_a
     handlers = hint_app.hint_handlers
     source = Image.open(COLOR_EXAMPLE).convert("RGB")  # 128 x 128
     kept, gray, automatic, hinted, original, notes = handlers.load_image(str(COLOR_EXAMPLE), None)
-    editor = handlers.editor_value_for(kept)
+    editor = editor_value(kept)
     assert editor["background"].size == (384, 384) and editor["layers"] == []  # shown 3x, sharp
     assert np.array_equal(np.asarray(editor["background"])[::3, ::3], np.asarray(colorizer.to_gray(source)))
     assert kept.size == gray.size == automatic.size == (128, 128) and hinted is None
@@ -133,7 +134,7 @@ def test_strokes_map_onto_the_image_at_any_resolution(hint_app):
 
     big = Image.new("L", (1500, 1000), 128)  # shown at 768 x 512; hinted at full size
     kept = hint_app.hint_handlers.load_image(big, None)[0]
-    editor = hint_app.hint_handlers.editor_value_for(kept)
+    editor = editor_value(kept)
     assert editor["background"].size == (768, 512)
     stroke = np.zeros((512, 768, 4), np.uint8)
     stroke[200:300, 100:300] = (*RED, 255)
@@ -145,15 +146,15 @@ def test_hints_tab_errors_are_clear(hint_app, app):
     handlers = hint_app.hint_handlers
     with pytest.raises(gr.Error, match="Upload an image"):
         handlers.colorize_with_hints({"background": None, "layers": [], "composite": None}, None, None)
-    assert handlers.load_image(None, None) == (gr.skip(),) * 6 and handlers.editor_value_for(None) is None
+    assert handlers.load_image(None, None) == (gr.skip(),) * 6 and editor_value(None) is None
     kept = handlers.load_image(str(COLOR_EXAMPLE), None)[0]
-    editor = handlers.editor_value_for(kept)
+    editor = editor_value(kept)
     with pytest.raises(gr.Error, match="Paint some color"):
         handlers.colorize_with_hints(editor, kept, None)
     # the shared app has no hint model: the tab says so, automatic results still show, hints are refused
     assert "No installed model takes color hints" in app.hint_handlers.notice()
     kept, gray, automatic, *_, notes = app.hint_handlers.load_image(str(COLOR_EXAMPLE), None)
-    editor = app.hint_handlers.editor_value_for(kept)
+    editor = editor_value(kept)
     assert automatic.size == gray.size and "No installed model takes color hints" in notes
     stroke = np.full((384, 384, 4), 255, np.uint8)
     with pytest.raises(gr.Error, match="No installed model takes color hints"):
