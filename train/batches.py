@@ -11,7 +11,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from colorizer.color import fit_chroma_torch, rgb_to_ycbcr_torch, ycbcr_to_rgb_torch
+from colorizer.color import GRAY_WEIGHTS, fit_chroma_torch, rgb_to_ycbcr_torch, ycbcr_to_rgb_torch
 from colorizer.hints import sample_hints
 
 __all__ = ["gray_stats", "split_color", "augment", "epoch_generator", "network_input", "forward_rgb", "loss_fn"]
@@ -24,7 +24,7 @@ def gray_stats(images_uint8, scheme="standard"):
     notebook, which computed ``STD = mean(...)`` and so standardized with ``(x - mean) / mean``.
     """
     total, total_sq, count = 0.0, 0.0, 0
-    weights = np.array([0.299, 0.587, 0.114])
+    weights = np.asarray(GRAY_WEIGHTS)
     for start in range(0, len(images_uint8), 4096):  # chunks keep float64 copies small
         gray = images_uint8[start : start + 4096].astype(np.float64) @ weights
         total += gray.sum()

@@ -31,7 +31,13 @@ def _evaluate_sources(folder, sources, image_size, mode="full"):
     from .data import load_sources
 
     model = colorizer.load(folder)
-    return {Path(s).name: evaluate(model, load_sources([s], "test", image_size), mode=mode) for s in sources}, model
+    return {Path(s).name: evaluate(model, load_sources([s], "test", image_size), mode=mode) for s in sources}
+
+
+def _pooled_mean(evaluation, key):
+    """Image-weighted mean of ``key`` over the test sets' pooled rows."""
+    pooled = [table["pooled"] for table in evaluation.values()]
+    return sum(r[key] * r["images"] for r in pooled) / sum(r["images"] for r in pooled)
 
 
 def _base_model(path):
@@ -80,13 +86,11 @@ def export_run(checkpoint_path, folder, dtype="auto", run_eval=True, working_siz
     evaluation = {}
     if run_eval:
         sources = train_config["data"]
-        evaluation, _ = _evaluate_sources(folder, sources, train_config["image_size"])
-        pooled = [row["pooled"] for row in evaluation.values()]
-        n = sum(r["images"] for r in pooled)
-        config["metrics"]["val_psnr"] = sum(r["psnr"] * r["images"] for r in pooled) / n
+        evaluation = _evaluate_sources(folder, sources, train_config["image_size"])
+        config["metrics"]["val_psnr"] = _pooled_mean(evaluation, "psnr")
         config["metrics"]["evaluation"] = {name: table["pooled"] for name, table in evaluation.items()}
         if model.output == "rgb":  # the raw network output, as the original project showed it
-            raw, _ = _evaluate_sources(folder, sources, train_config["image_size"], mode="seed")
+            raw = _evaluate_sources(folder, sources, train_config["image_size"], mode="seed")
             config["metrics"]["evaluation_seed_mode"] = {name: table["pooled"] for name, table in raw.items()}
         if model.in_channels > 1:  # hint networks: PSNR against the number of hints, first test set
             from .data import load_sources
@@ -97,17 +101,12 @@ def export_run(checkpoint_path, folder, dtype="auto", run_eval=True, working_siz
             config["metrics"]["hint_curve"] = {"test_set": Path(sources[0]).name, **{str(k): v for k, v in curve.items()}}
         if dtype == "auto":
             save_weights(folder, model, config, half=True)
-            half_eval, _ = _evaluate_sources(folder, sources, train_config["image_size"])
-            half_pooled = [row["pooled"] for row in half_eval.values()]
-            half_psnr = sum(r["psnr"] * r["images"] for r in half_pooled) / n
+            half_psnr = _pooled_mean(_evaluate_sources(folder, sources, train_config["image_size"]), "psnr")
             config["metrics"]["float16_psnr_change"] = half_psnr - config["metrics"]["val_psnr"]
             dtype = "float16" if abs(half_psnr - config["metrics"]["val_psnr"]) < HALF_TOLERANCE_DB else "float32"
     save_weights(folder, model, config, half=dtype == "float16")
     atomic_write_bytes(folder / "history.json", json.dumps({"epochs": history}, indent=1).encode())
-    gray_psnr = None
-    if evaluation:
-        pooled = [t["pooled"] for t in evaluation.values()]
-        gray_psnr = sum(r["psnr_gray"] * r["images"] for r in pooled) / sum(r["images"] for r in pooled)
+    gray_psnr = _pooled_mean(evaluation, "psnr_gray") if evaluation else None
     if history:
         save_loss_curve(history, folder / "loss_curve.png", f"{folder.name}: {meta['architecture']['name']}, {meta['epoch']} epochs", gray_psnr)
     grids = []
