@@ -29,7 +29,7 @@ def block(c_in, c_out):
 
 @register("chroma_unet")
 class ChromaUNet(nn.Module):
-    """Gray -> chroma U-Net, 1/2..1/8 resolution encoder, default about 1.3 M parameters."""
+    """Gray -> chroma U-Net, 1/2..1/8 resolution encoder, 750,610 parameters at the default widths."""
 
     output = "cbcr"
     fixed_size = None

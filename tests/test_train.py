@@ -202,7 +202,10 @@ def test_train_export_load_colorize_round_trip(tmp_path, tiny_data, monkeypatch)
     assert {"val_psnr", "evaluation", "best_epoch", "train_loss_sum"} <= set(config["metrics"])
     for name in ("model.safetensors", "README.md", "history.json", "loss_curve.png", "examples_epoch_0001.png"):
         assert (folder / name).exists(), name
-    assert "## Test-set numbers" in (folder / "README.md").read_text()
+    card = (folder / "README.md").read_text()
+    assert "## Test-set numbers" in card and "| pooled |" not in card  # one row per test set
+    assert set(config["metrics"]["examples"]) == {"cifar10", "emoji", "linnaeus5"}  # the app's examples, by prefix
+    assert "| emoji | 18 |" in card
     image = Image.new("RGB", (45, 30), (200, 100, 50))
     assert colorizer.load(folder).colorize(image).size == (45, 30)
     monkeypatch.setenv("COLORIZER_WEIGHTS", str(tmp_path / "weights"))

@@ -18,10 +18,11 @@ def _original_key(config):
     return name
 
 
-def model_card(name, config, evaluation, history, grids):
+def model_card(name, config, evaluation, history, grids, examples=None):
     """Markdown for ``weights/<name>/README.md``.
 
     evaluation: {source file: {set: metrics row}} from ``train.evaluate.evaluate``;
+    examples: {group: metrics row} for the app's example images, or None;
     history: the per-epoch records; grids: example-grid file names in the folder.
     """
     arch = config["architecture"]["name"]
@@ -65,15 +66,20 @@ def model_card(name, config, evaluation, history, grids):
     ]
     if history:
         last = history[-1]
+        if tc.get("loss", "mse_rgb") == "mse_rgb":
+            scale = ("Errors in the original project's scale: the sum over batches of the per-batch mean MSE"
+                     " (so they grow with the number of batches; ours has"
+                     f" {config['data'].get('train_images', 0) // 100} training and {config['data'].get('val_images', 0) // 100}"
+                     " validation batches, the original 560 and 120, with Linnaeus 5's fifth class).")
+        else:  # the original's error scale is a sum of MSEs: other losses are not comparable to it
+            scale = (f"Sums over batches of the per-batch loss `{tc.get('loss')}` (for `psnr_rgb` the negative"
+                     " mean PSNR in dB, so lower is better; not comparable with the original's MSE sums).")
         lines += [
             "## Training",
             "",
             "![loss curves](loss_curve.png)",
             "",
-            "Errors in the original project's scale: the sum over batches of the per-batch mean MSE"
-            " (so they grow with the number of batches; ours has"
-            f" {config['data'].get('train_images', 0) // 100} training and {config['data'].get('val_images', 0) // 100}"
-            " validation batches, the original 560 and 120, with Linnaeus 5's fifth class).",
+            scale,
             "",
             "| run | train error | validation error |",
             "| --- | ---: | ---: |",
@@ -97,8 +103,11 @@ def model_card(name, config, evaluation, history, grids):
         ]
         from .evaluate import format_table
 
-        for source, table in evaluation.items():
-            lines += [format_table(table, f"**{source}**"), ""]
+        # One row per test set (each set's pooled row is that set's own row).
+        lines += [format_table({source: table["pooled"] for source, table in evaluation.items()}), ""]
+        if examples:
+            lines += ["Out of the data sets: the app's example images (`examples/`, grouped by file-name prefix):", "",
+                      format_table(examples), ""]
         if "evaluation_seed_mode" in metrics:
             lines += ["Raw network output (`seed` mode, as the original showed it), pooled per test set:", "",
                       "| test set | PSNR dB | SSIM | colorfulness |", "| --- | ---: | ---: | ---: |"]

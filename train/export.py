@@ -18,13 +18,14 @@ from colorizer.weights import atomic_write_bytes, save_weights
 
 from .card import model_card
 from .checkpoint import load_checkpoint
-from .evaluate import evaluate
+from .evaluate import evaluate, evaluate_files
 from .plots import save_loss_curve
 
 __all__ = ["export_run", "main"]
 
 HALF_TOLERANCE_DB = 0.01  # float16 is stored only if validation PSNR moves less than this
 HINT_COUNTS = [0, 1, 2, 5, 10, 20, 50]
+EXAMPLES_DIR = Path(__file__).resolve().parents[1] / "examples"  # the app's examples: out-of-dataset images
 
 
 def _evaluate_sources(folder, sources, image_size, mode="full"):
@@ -99,6 +100,10 @@ def export_run(checkpoint_path, folder, dtype="auto", run_eval=True, working_siz
             images = load_sources(sources[:1], "test", train_config["image_size"]).images
             curve = hint_curve(colorizer.load(folder), images, HINT_COUNTS)
             config["metrics"]["hint_curve"] = {"test_set": Path(sources[0]).name, **{str(k): v for k, v in curve.items()}}
+        example_files = sorted(EXAMPLES_DIR.glob("*.png"))
+        if example_files:
+            tables = evaluate_files(colorizer.load(folder), example_files)
+            config["metrics"]["examples"] = {group: table[group] for group, table in tables.items()}
         if dtype == "auto":
             save_weights(folder, model, config, half=True)
             half_psnr = _pooled_mean(_evaluate_sources(folder, sources, train_config["image_size"]), "psnr")
@@ -114,7 +119,8 @@ def export_run(checkpoint_path, folder, dtype="auto", run_eval=True, working_siz
         if int(grid.stem.rsplit("_", 1)[1]) <= meta["epoch"]:
             shutil.copyfile(grid, folder / grid.name)
             grids.append(grid.name)
-    card = model_card(folder.name, json.loads((folder / "config.json").read_text()), evaluation, history, grids)
+    card = model_card(folder.name, json.loads((folder / "config.json").read_text()), evaluation, history, grids,
+                      config["metrics"].get("examples"))
     atomic_write_bytes(folder / "README.md", card.encode())
     return config
 
