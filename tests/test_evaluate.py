@@ -73,3 +73,16 @@ def test_evaluate_files_groups_by_prefix(tmp_path, capsys):
     assert evaluate_main(["--model", str(folder), "--files", *files]) == 0
     out = capsys.readouterr().out
     assert "| emoji | 2 |" in out and "| cifar10 | 1 |" in out
+
+
+def test_several_models_get_one_comparison_table_with_one_gray_baseline(tmp_path, tree, capsys):
+    gray_only = weights(tmp_path / "gray_only", "chroma_unet", zero_head=True)
+    seed = weights(tmp_path / "seed", "seed_cnn")
+    out_json = tmp_path / "c.json"
+    assert evaluate_main(["--model", str(gray_only), str(seed), "--data", str(tree), "--json", str(out_json)]) == 0
+    comparison = capsys.readouterr().out.split("| set | output |")[1]
+    rows = {tuple(cell.strip() for cell in line.split("|")[1:3]): line for line in comparison.splitlines() if line.startswith("| pooled")}
+    assert set(rows) == {("pooled", "gray (baseline)"), ("pooled", "gray_only"), ("pooled", "seed"), ("pooled", "original")}
+    # the model that adds no color scores exactly the baseline: same row, other name
+    assert rows["pooled", "gray_only"].split("|")[3:] == rows["pooled", "gray (baseline)"].split("|")[3:]
+    assert set(json.loads(out_json.read_text())["models"]) == {"gray_only", "seed"}

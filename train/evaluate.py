@@ -1,6 +1,6 @@
 """Evaluate a colorizer on test images, with the gray baseline measured in the same run.
 
-``python -m train.evaluate --model NAME_OR_FOLDER --data PATH... [--split test] [--limit N]
+``python -m train.evaluate --model NAME_OR_FOLDER... --data PATH... [--split test] [--limit N]
 [--mode full|seed] [--json OUT]`` prints, per source and pooled: PSNR (per image on 8-bit RGB,
 capped at 50 dB, averaged), SSIM, colorfulness (Hasler-Suesstrunk) of outputs and originals,
 mean MSE (RGB in [0, 1]) and the original project's summed-loss scale (sum over batches of 100
@@ -21,7 +21,7 @@ from colorizer.metrics import colorfulness_batch, mse_batch, psnr_batch, ssim_ba
 from .config import DATA_DIR
 from .data import ImageSet, load_sources
 
-__all__ = ["colorize_set", "evaluate", "format_table", "main"]
+__all__ = ["colorize_set", "evaluate", "evaluate_files", "format_table", "format_comparison", "main"]
 
 ORIGINAL_BATCH = 100  # the original's batch size, which its summed error scales with
 
@@ -107,9 +107,25 @@ def format_table(table, title=""):
     return "\n".join(lines)
 
 
+def format_comparison(tables):
+    """Markdown table comparing models, {model name: table from :func:`evaluate`}: per set, the
+    gray baseline, each model and the originals' colorfulness, all from the same run."""
+    lines = ["| set | output | PSNR dB | SSIM | colorfulness | MSE |", "| --- | --- | ---: | ---: | ---: | ---: |"]
+    first = next(iter(tables.values()))
+    for source in first:
+        g = first[source]
+        lines.append(f"| {source} | gray (baseline) | {g['psnr_gray']:.2f} | {g['ssim_gray']:.4f} | 0.0 | {g['mse_gray']:.5f} |")
+        for name, table in tables.items():
+            r = table[source]
+            lines.append(f"| {source} | {name} | {r['psnr']:.2f} | {r['ssim']:.4f} | {r['colorfulness']:.1f} | {r['mse']:.5f} |")
+        lines.append(f"| {source} | original | | | {g['colorfulness_original']:.1f} | |")
+    return "\n".join(lines)
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(prog="python -m train.evaluate", description=__doc__.split("\n\n")[0])
-    parser.add_argument("--model", default=None, help="shipped model name or weights folder (default: the default model)")
+    parser.add_argument("--model", nargs="+", default=[None], help="shipped model names or weights folders (default: the "
+                        "default model); with several, a comparison table follows")
     parser.add_argument("--data", nargs="+", default=[str(DATA_DIR / "cifar10-images.tar.gz"), str(DATA_DIR / "linnaeus5-32.tar.gz")])
     parser.add_argument("--split", default="test", choices=["train", "test"])
     parser.add_argument("--size", type=int, default=32, help="images are resized to this square size")
@@ -119,20 +135,26 @@ def main(argv=None):
                         "(grouped by file-name prefix, e.g. the app's examples/emoji_*.png)")
     parser.add_argument("--json", default=None, help="also write the table as JSON here")
     args = parser.parse_args(argv)
+    tables, results = {}, {}
     try:
-        model = colorizer.load(args.model)
-        if args.files:
-            tables = evaluate_files(model, args.files, mode=args.mode)
-            table = {name: row for t in tables.values() for name, row in t.items()}
-        else:
-            table = evaluate(model, load_sources(args.data, args.split, args.size), mode=args.mode, limit=args.limit)
+        image_set = None if args.files else load_sources(args.data, args.split, args.size)
+        for name in args.model:
+            model = colorizer.load(name)
+            if args.files:
+                table = {g: row for t in evaluate_files(model, args.files, mode=args.mode).values() for g, row in t.items()}
+            else:
+                table = evaluate(model, image_set, mode=args.mode, limit=args.limit)
+            tables[model.name] = table
+            print(format_table(table, f"{model.name} ({args.mode} mode), {'files' if args.files else args.split + ' split'}"), flush=True)
+            results[model.name] = {"model": model.name, "mode": args.mode, "split": args.split, "table": table}
     except (colorizer.WeightsError, colorizer.ImageInputError, OSError, ValueError) as e:
         print(f"error: {e}", file=sys.stderr)
         return 1
-    print(format_table(table, f"{model.name} ({args.mode} mode), {'files' if args.files else args.split + ' split'}"))
+    if len(tables) > 1:
+        print("\n" + format_comparison(tables))
     if args.json:
         with open(args.json, "w") as f:
-            json.dump({"model": model.name, "mode": args.mode, "split": args.split, "table": table}, f, indent=2)
+            json.dump(next(iter(results.values())) if len(results) == 1 else {"models": results}, f, indent=2)
     return 0
 
 
