@@ -79,6 +79,7 @@ PRESETS = {
         "keep_epochs": [],
         "checkpoint_every": 1,
         "out_dir": "runs/chroma",
+        "working_size": 32,  # measured best on the app's 128 px examples (shrinking to the training scale)
     },
 }
 # Fine-tune the chroma network on the evaluation's own metric (mean per-image PSNR).
@@ -88,6 +89,12 @@ PRESETS["chroma_hints"] = {**PRESETS["chroma"], "model": "chroma_unet_hints", "h
 # Hint network fine-tuned from the automatic chroma network: it starts as good as that model.
 PRESETS["chroma_hints_finetune"] = {**PRESETS["chroma_hints"], "init_from": "runs/chroma_export", "loss": "psnr_rgb", "lr": 3e-4,
                                     "epochs": 2, "out_dir": "runs/chroma_hints_finetune"}
+# The shipped hint network's later steps, each from the previous export in weights/chroma_unet_hints:
+# 2 epochs at a constant, higher lr (the hint channels had barely started to matter), then a
+# 30-epoch cosine run (the model card and the issue notes have what each step measured).
+PRESETS["chroma_hints_more"] = {**PRESETS["chroma_hints_finetune"], "init_from": "weights/chroma_unet_hints", "lr": 5e-4,
+                                "scheduler": "none", "out_dir": "runs/hints2"}
+PRESETS["chroma_hints_long"] = {**PRESETS["chroma_hints_more"], "scheduler": "cosine", "epochs": 30, "out_dir": "runs/hints3"}
 
 
 def _scalar(text):
