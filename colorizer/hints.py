@@ -3,7 +3,12 @@
 A hint says "the pixel at column x, row y is this color". Only the color's chroma is used
 (the luminance always comes from the image). At the network's working size the hints become
 three channels: Cb and Cr of the hinted pixels (0 elsewhere) and a 0/1 mask; several hints that
-land on one working pixel are averaged. Training simulates the same thing (``sample_hints``).
+land on one working pixel are averaged. Training simulates the same thing (``sample_hints``):
+isolated points. A painted stroke covers whole regions of working pixels, which the network never
+saw and answers badly (measured on CIFAR-10 test: three 6x6 strokes of the true mean color
+gave 24.5 dB against 25.8 with no hints), so dense hints are thinned to one point per
+``HINT_SPACING`` x ``HINT_SPACING`` block of working pixels, carrying the block's mean color
+(the same strokes then gave 27.9 dB).
 """
 
 import math
@@ -13,9 +18,10 @@ import torch
 
 from .color import rgb_to_ycbcr
 
-__all__ = ["HINT_CHANNELS", "parse_hints", "hint_channels", "sample_hints"]
+__all__ = ["HINT_CHANNELS", "HINT_SPACING", "parse_hints", "hint_channels", "sample_hints"]
 
 HINT_CHANNELS = 3  # Cb, Cr, mask
+HINT_SPACING = 3  # working pixels: at most one hint per block of this side
 
 
 def parse_hints(hints, size):
@@ -49,7 +55,8 @@ def parse_hints(hints, size):
 
 def hint_channels(points, size, working_shape):
     """1 x 3 x h x w float32 tensor (Cb, Cr, mask) at the working shape (h, w) from
-    :func:`parse_hints` output for an input of ``size`` = (width, height)."""
+    :func:`parse_hints` output for an input of ``size`` = (width, height); dense hints
+    (strokes) thinned to one per ``HINT_SPACING`` block, as the module docstring says why."""
     xs, ys, cbcr = points
     width, height = size
     h, w = working_shape
@@ -63,7 +70,29 @@ def hint_channels(points, size, working_shape):
     hit = counts > 0
     out[:2, hit] /= counts[hit]
     out[2] = hit
-    return torch.from_numpy(out.reshape(1, 3, h, w).astype(np.float32))
+    return torch.from_numpy(_thin(out, w).reshape(1, 3, h, w).astype(np.float32))
+
+
+def _thin(channels, w, spacing=HINT_SPACING):
+    """3 x (h*w) hint channels -> the same with at most one hint per ``spacing`` x ``spacing``
+    block: at the block's hinted pixel nearest its centre, carrying the block's mean chroma."""
+    flat = np.flatnonzero(channels[2])
+    if len(flat) < 2:
+        return channels
+    rows, cols = np.divmod(flat, w)
+    block = (rows // spacing) * (w // spacing + 1) + cols // spacing
+    centre = spacing // 2
+    distance = (rows % spacing - centre) ** 2 + (cols % spacing - centre) ** 2
+    order = np.lexsort((distance, block))  # by block, nearest the centre first
+    starts = np.r_[True, block[order][1:] != block[order][:-1]]
+    keep = flat[order[starts]]
+    group = np.cumsum(starts) - 1  # block index of each hinted pixel, in ``order``
+    counts = np.bincount(group)
+    thinned = np.zeros_like(channels)
+    for c in range(2):
+        thinned[c, keep] = np.bincount(group, weights=channels[c, flat[order]]) / counts
+    thinned[2, keep] = 1.0
+    return thinned
 
 
 def sample_hints(cbcr, max_hints=50, p_none=0.5, patch_sizes=(1, 3), generator=None):

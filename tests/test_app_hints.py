@@ -47,7 +47,8 @@ pytestmark = [  # Gradio's queue on pandas 3
 
 
 def passthrough_hint_net():
-    """A ``chroma_unet_hints`` that outputs its hint Cb, Cr, each spread by two 3 x 3 box filters.
+    """A ``chroma_unet_hints`` that outputs its hint Cb, Cr, spread over 3 x 3 (filling the
+    blocks that ``colorizer.hints`` thins strokes to) and then 3 x 3 box-filtered.
 
     All weights zero (so every BatchNorm path gives 0) except: the stem splits hint Cb and Cr
     into positive and negative parts (ReLU keeps each), the last decoder conv passes those four
@@ -59,7 +60,7 @@ def passthrough_hint_net():
         for parameter in net.parameters():
             parameter.zero_()
         for i, (channel, sign) in enumerate([(1, 1.0), (1, -1.0), (2, 1.0), (2, -1.0)]):  # hint Cb, Cr
-            stem.weight[i, channel] = sign / 9
+            stem.weight[i, channel] = sign
             dec0.weight[i, skip + i] = 1 / 9
             head.weight[i // 2, i, 0, 0] = 1.0 if sign > 0 else -1.0
     return net

@@ -125,6 +125,23 @@ def test_hint_channels_average_hints_on_one_working_pixel():
     np.testing.assert_allclose(channels[0, :2, 0, 0].numpy(), (red + blue) / 2, atol=1e-6)
 
 
+def test_hint_channels_thin_a_painted_region_to_one_point_per_block():
+    # a 6x6 red square at the working size (a stroke) and one isolated blue point
+    xs, ys = np.meshgrid(np.arange(3, 9), np.arange(3, 9))
+    hints = [(x, y, (255, 0, 0)) for x, y in zip(xs.ravel(), ys.ravel())] + [(15, 1, (0, 0, 255))]
+    channels = hint_channels(parse_hints(hints, (20, 12)), (20, 12), (12, 20))[0]
+    mask = channels[2].numpy()
+    assert mask.sum() == 5  # 2x2 blocks of 3x3 working pixels, plus the isolated point
+    assert mask[[4, 4, 7, 7], [4, 7, 4, 7]].all() and mask[1, 15] == 1  # the block centres
+    red, blue = colorizer.rgb_to_ycbcr(np.array([[1.0, 0, 0], [0, 0, 1.0]]))[:, 1:]
+    np.testing.assert_allclose(channels[:2, 4, 4].numpy(), red, atol=1e-6)
+    np.testing.assert_allclose(channels[:2, 1, 15].numpy(), blue, atol=1e-6)
+    # a block holding two colors carries their mean
+    two = hint_channels(parse_hints([(0, 0, (255, 0, 0)), (2, 2, (0, 0, 255))], (6, 6)), (6, 6), (6, 6))[0]
+    assert two[2].sum() == 1 and two[2, 0, 0] == 1  # equally near the centre: the first stays
+    np.testing.assert_allclose(two[:2, 0, 0].numpy(), (red + blue) / 2, atol=1e-6)
+
+
 def test_guided_upsample_keeps_color_edges_on_luminance_edges():
     # left half dark and red-ish chroma, right half bright and blue-ish: a sharp full-res edge
     y_full = torch.zeros(1, 1, 64, 64)
