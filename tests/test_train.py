@@ -11,7 +11,7 @@ from safetensors.torch import load_file
 import colorizer
 from train import loop
 from train.__main__ import main as train_main
-from train.batches import gray_stats
+from train.batches import epoch_generator, gray_stats, network_input
 from train.config import PRESETS, TrainConfig, parse_args
 from train.export import export_run
 
@@ -214,3 +214,16 @@ def test_train_export_load_colorize_round_trip(tmp_path, tiny_data, monkeypatch)
     snap = export_run(run / "epoch_0001.safetensors", tmp_path / "weights" / "tiny_1", run_eval=False)
     assert snap["epochs"] == 1
     assert len(json.loads((tmp_path / "weights" / "tiny_1" / "history.json").read_text())["epochs"]) == 1
+
+
+def test_hints_none_sets_the_share_of_training_images_without_hints():
+    model = colorizer.create_model("chroma_unet_hints")
+    y, cbcr = torch.rand(400, 1, 16, 16), torch.rand(400, 2, 16, 16) - 0.5
+
+    def hinted_share(p_none):
+        x = network_input(model, y, 120.0, 60.0, cbcr, epoch_generator(0, 1), p_none)
+        return (x[:, 3].flatten(1).amax(dim=1) > 0).float().mean().item()
+
+    assert hinted_share(1.0) == 0.0 and hinted_share(0.0) == 1.0
+    assert 0.15 < hinted_share(0.75) < 0.35
+    assert parse_args(["chroma_hints", "--hints_none=0.75"])[0].hints_none == 0.75

@@ -82,15 +82,16 @@ def augment(rgb_uint8, out_size, min_scale, generator):
     return out.round_().clamp_(0, 255).to(torch.uint8).permute(0, 2, 3, 1).contiguous()
 
 
-def network_input(model, y, gray_mean, gray_std, cbcr=None, generator=None):
-    """Standardized gray (+ simulated hints when ``generator`` is given) for ``model``."""
+def network_input(model, y, gray_mean, gray_std, cbcr=None, generator=None, p_none=0.5):
+    """Standardized gray (+ simulated hints when ``generator`` is given; a fraction ``p_none``
+    of the images gets none) for ``model``."""
     x = (y * 255.0 - gray_mean) / gray_std
     if model.in_channels == 1:
         return x
     if generator is None:
         hints = torch.zeros(x.shape[0], 3, *x.shape[-2:], device=x.device)
     else:
-        hints = sample_hints(cbcr, generator=generator)
+        hints = sample_hints(cbcr, p_none=p_none, generator=generator)
     return torch.cat([x, hints], dim=1)
 
 

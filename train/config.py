@@ -41,6 +41,7 @@ class TrainConfig:
     shuffle: str = "once"  # "once": one seeded shuffle kept for all epochs (original); "every_epoch"
     augment: bool = False  # random flips and scale-jittered crops (deterministic per seed and epoch)
     hints: bool = False  # feed simulated color hints (hint networks only)
+    hints_none: float = 0.5  # with hints on: the fraction of training images that get no hints
     seed: int = 0
     init_from: str = ""  # start from these weights (a weights folder); extra input channels start at zero
     # machinery

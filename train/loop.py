@@ -176,7 +176,7 @@ def train(cfg, resume=False, show_progress=True):
             if cfg.augment:
                 rgb_uint8 = augment(rgb_uint8, cfg.image_size, 0.6 if pool == 0 else 0.25, g)
             rgb, y, cbcr = split_color(rgb_uint8)
-            x = network_input(model, y, gray_mean, gray_std, cbcr, g if cfg.hints else None)
+            x = network_input(model, y, gray_mean, gray_std, cbcr, g if cfg.hints else None, cfg.hints_none)
             with torch.autocast(device.type, dtype=torch.bfloat16, enabled=amp):
                 out = model(x)
             loss = loss_fn(model, out.float(), rgb, y, cbcr, cfg.loss)
