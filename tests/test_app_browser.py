@@ -131,6 +131,7 @@ def test_sketch_round_trip(page, tmp_path):
 def test_gallery_example_click_runs_it(page, tmp_path):
     page.get_by_role("tab", name="Examples").click()
     thumbnails = page.locator("#example-gallery .thumbnail-item")
+    thumbnails.first.wait_for()  # count() does not wait for the tab to render
     assert thumbnails.count() >= 24
     thumbnails.nth(21).click()  # a Linnaeus 5 image
     result, src = shown_image(page, "#example-colorized")
