@@ -23,7 +23,7 @@ import colorizer
 from app_support import best_model, user_errors
 from colorizer.images import is_gray
 from colorizer.metrics import psnr
-from colorizer.pipeline import model_info_or_none
+from colorizer.pipeline import takes_hints
 
 __all__ = ["HintHandlers", "hint_editor", "editor_value", "display_copy", "hint_image", "parse_hints_json"]
 
@@ -118,8 +118,7 @@ class HintHandlers:
 
     def __init__(self, bank):
         self.bank = bank
-        self.hint_names = [name for name, config in bank.configs.items()
-                           if getattr(model_info_or_none(config), "in_channels", 1) > 1]
+        self.hint_names = [name for name, config in bank.configs.items() if takes_hints(config)]
 
     def notice(self):
         """Markdown for the top of the tab: how to use it, or why it cannot run."""

@@ -84,13 +84,14 @@ def _thin(channels, w, spacing=HINT_SPACING):
     centre = spacing // 2
     distance = (rows % spacing - centre) ** 2 + (cols % spacing - centre) ** 2
     order = np.lexsort((distance, block))  # by block, nearest the centre first
-    starts = np.r_[True, block[order][1:] != block[order][:-1]]
-    keep = flat[order[starts]]
-    group = np.cumsum(starts) - 1  # block index of each hinted pixel, in ``order``
+    flat, block = flat[order], block[order]
+    starts = np.r_[True, block[1:] != block[:-1]]
+    keep = flat[starts]
+    group = np.cumsum(starts) - 1  # block index of each hinted pixel, in sorted order
     counts = np.bincount(group)
     thinned = np.zeros_like(channels)
     for c in range(2):
-        thinned[c, keep] = np.bincount(group, weights=channels[c, flat[order]]) / counts
+        thinned[c, keep] = np.bincount(group, weights=channels[c, flat]) / counts
     thinned[2, keep] = 1.0
     return thinned
 

@@ -179,7 +179,7 @@ def load(name_or_path=None, working_size=None):
     hint_model = None
     if name_or_path is None:
         name_or_path = default_model_name()
-        hint_names = [n for n, c in shipped_models().items() if getattr(model_info_or_none(c), "in_channels", 1) > 1]
+        hint_names = [n for n, c in shipped_models().items() if takes_hints(c)]
         hint_model = default_model_name(hint_names) if hint_names else None
     path = Path(name_or_path)
     if not (path / "config.json").exists():
@@ -192,9 +192,9 @@ def load(name_or_path=None, working_size=None):
     return Colorizer(model, config, name=path.name, working_size=working_size, hint_model=hint_model)
 
 
-def model_info_or_none(config):
-    """The registered network class a config names, or None if it names none."""
+def takes_hints(config):
+    """Whether the network a weights config names takes color hints (False if it names none)."""
     try:
-        return model_info(config["architecture"]["name"])
+        return model_info(config["architecture"]["name"]).in_channels > 1
     except (KeyError, TypeError):
-        return None
+        return False

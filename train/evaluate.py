@@ -135,7 +135,7 @@ def main(argv=None):
                         "(grouped by file-name prefix, e.g. the app's examples/emoji_*.png)")
     parser.add_argument("--json", default=None, help="also write the table as JSON here")
     args = parser.parse_args(argv)
-    tables, results = {}, {}
+    tables = {}
     try:
         image_set = None if args.files else load_sources(args.data, args.split, args.size)
         for name in args.model:
@@ -146,13 +146,13 @@ def main(argv=None):
                 table = evaluate(model, image_set, mode=args.mode, limit=args.limit)
             tables[model.name] = table
             print(format_table(table, f"{model.name} ({args.mode} mode), {'files' if args.files else args.split + ' split'}"), flush=True)
-            results[model.name] = {"model": model.name, "mode": args.mode, "split": args.split, "table": table}
     except (colorizer.WeightsError, colorizer.ImageInputError, OSError, ValueError) as e:
         print(f"error: {e}", file=sys.stderr)
         return 1
     if len(tables) > 1:
         print("\n" + format_comparison(tables))
     if args.json:
+        results = {name: {"model": name, "mode": args.mode, "split": args.split, "table": table} for name, table in tables.items()}
         with open(args.json, "w") as f:
             json.dump(next(iter(results.values())) if len(results) == 1 else {"models": results}, f, indent=2)
     return 0

@@ -28,10 +28,10 @@ HINT_COUNTS = [0, 1, 2, 5, 10, 20, 50]
 EXAMPLES_DIR = Path(__file__).resolve().parents[1] / "examples"  # the app's examples: out-of-dataset images
 
 
-def _evaluate_sources(folder, sources, image_size, mode="full"):
+def _evaluate_sources(model, sources, image_size, mode="full"):
+    """{source file name: table} for a loaded Colorizer on each source's test split."""
     from .data import load_sources
 
-    model = colorizer.load(folder)
     return {Path(s).name: evaluate(model, load_sources([s], "test", image_size), mode=mode) for s in sources}
 
 
@@ -87,26 +87,27 @@ def export_run(checkpoint_path, folder, dtype="auto", run_eval=True, working_siz
     evaluation = {}
     if run_eval:
         sources = train_config["data"]
-        evaluation = _evaluate_sources(folder, sources, train_config["image_size"])
+        evaluated = colorizer.load(folder)  # the float32 weights just written
+        evaluation = _evaluate_sources(evaluated, sources, train_config["image_size"])
         config["metrics"]["val_psnr"] = _pooled_mean(evaluation, "psnr")
         config["metrics"]["evaluation"] = {name: table["pooled"] for name, table in evaluation.items()}
         if model.output == "rgb":  # the raw network output, as the original project showed it
-            raw = _evaluate_sources(folder, sources, train_config["image_size"], mode="seed")
+            raw = _evaluate_sources(evaluated, sources, train_config["image_size"], mode="seed")
             config["metrics"]["evaluation_seed_mode"] = {name: table["pooled"] for name, table in raw.items()}
         if model.in_channels > 1:  # hint networks: PSNR against the number of hints, first test set
             from .data import load_sources
             from .hint_curve import hint_curve
 
             images = load_sources(sources[:1], "test", train_config["image_size"]).images
-            curve = hint_curve(colorizer.load(folder), images, HINT_COUNTS)
+            curve = hint_curve(evaluated, images, HINT_COUNTS)
             config["metrics"]["hint_curve"] = {"test_set": Path(sources[0]).name, **{str(k): v for k, v in curve.items()}}
         example_files = sorted(EXAMPLES_DIR.glob("*.png"))
         if example_files:
-            tables = evaluate_files(colorizer.load(folder), example_files)
+            tables = evaluate_files(evaluated, example_files)
             config["metrics"]["examples"] = {group: table[group] for group, table in tables.items()}
         if dtype == "auto":
             save_weights(folder, model, config, half=True)
-            half_psnr = _pooled_mean(_evaluate_sources(folder, sources, train_config["image_size"]), "psnr")
+            half_psnr = _pooled_mean(_evaluate_sources(colorizer.load(folder), sources, train_config["image_size"]), "psnr")
             config["metrics"]["float16_psnr_change"] = half_psnr - config["metrics"]["val_psnr"]
             dtype = "float16" if abs(half_psnr - config["metrics"]["val_psnr"]) < HALF_TOLERANCE_DB else "float32"
     save_weights(folder, model, config, half=dtype == "float16")
