@@ -162,6 +162,36 @@ def test_psnr_loss_is_the_negative_capped_psnr():
     assert loss.item() == pytest.approx(-(20 + 50) / 2, abs=0.01)
 
 
+def test_colorfulness_torch_matches_the_metric():
+    from colorizer.metrics import colorfulness_batch
+    from train.batches import colorfulness_torch
+
+    rgb_uint8 = np.random.default_rng(0).integers(0, 256, (3, 9, 7, 3), dtype=np.uint8)
+    rgb_uint8[0] = 128  # a flat gray image: 0, with a finite gradient
+    rgb = torch.from_numpy(rgb_uint8).permute(0, 3, 1, 2).float().div(255).requires_grad_()
+    cf = colorfulness_torch(rgb)
+    cf.sum().backward()
+    assert cf.detach().numpy() == pytest.approx(colorfulness_batch(rgb_uint8), abs=0.01)
+    assert torch.isfinite(rgb.grad).all()
+
+
+def test_colorfulness_weight_charges_only_a_colorfulness_deficit():
+    from colorizer.color import rgb_to_ycbcr_torch
+    from train.batches import loss_fn
+
+    model = colorizer.create_model("chroma_unet")
+    rgb = torch.rand(2, 3, 8, 8, generator=torch.Generator().manual_seed(0))
+    ycbcr = rgb_to_ycbcr_torch(rgb)
+    y, cbcr = ycbcr[:, :1], ycbcr[:, 1:]
+    for out in (cbcr, 1.5 * cbcr):  # exact or more colorful than the original: no extra loss
+        plain = loss_fn(model, out, rgb, y, cbcr, "psnr_rgb")
+        assert loss_fn(model, out, rgb, y, cbcr, "psnr_rgb", 0.1).item() == pytest.approx(plain.item(), abs=1e-3)
+    gray_out = torch.zeros_like(cbcr)  # washed out: charged in proportion to the weight
+    plain = loss_fn(model, gray_out, rgb, y, cbcr, "psnr_rgb").item()
+    extra = [loss_fn(model, gray_out, rgb, y, cbcr, "psnr_rgb", w).item() - plain for w in (0.1, 0.2)]
+    assert extra[0] > 1 and extra[1] == pytest.approx(2 * extra[0], rel=1e-4)
+
+
 def test_nan_loss_stops_with_a_clear_error_and_keeps_the_good_checkpoint(tmp_path, tiny_data, monkeypatch):
     run = loop.train(tiny_config(tmp_path, tiny_data, epochs=1), show_progress=False)
     good = weights_of(run)

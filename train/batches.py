@@ -14,7 +14,7 @@ import torch.nn.functional as F
 from colorizer.color import GRAY_WEIGHTS, fit_chroma_torch, rgb_to_ycbcr_torch, ycbcr_to_rgb_torch
 from colorizer.hints import sample_hints
 
-__all__ = ["gray_stats", "split_color", "augment", "epoch_generator", "network_input", "forward_rgb", "loss_fn"]
+__all__ = ["gray_stats", "split_color", "augment", "epoch_generator", "network_input", "forward_rgb", "colorfulness_torch", "loss_fn"]
 
 
 def gray_stats(images_uint8, scheme="standard"):
@@ -106,16 +106,41 @@ def forward_rgb(model, out, y):
 MSE_AT_CAP = 1e-5
 
 
-def loss_fn(model, out, rgb, y, cbcr, kind):
+def colorfulness_torch(rgb):
+    """Hasler-Suesstrunk colorfulness per image, differentiable: rgb N x 3 x H x W in [0, 1] ->
+    (N,) float on the 0..255 scale of :func:`colorizer.metrics.colorfulness_batch`."""
+    r, g, b = (rgb * 255.0).unbind(dim=1)
+    rg, yb = r - g, 0.5 * (r + g) - b
+    # The small constants keep the square roots' gradients finite on flat gray images.
+    spread = (rg.var(dim=(1, 2), unbiased=False) + yb.var(dim=(1, 2), unbiased=False) + 1e-6).sqrt()
+    mean = (rg.mean(dim=(1, 2)).square() + yb.mean(dim=(1, 2)).square() + 1e-6).sqrt()
+    return spread + 0.3 * mean
+
+
+def loss_fn(model, out, rgb, y, cbcr, kind, colorfulness_weight=0.0):
     """Scalar loss: "mse_rgb" (the original's MSE on RGB in [0, 1]), "mse_cbcr" (on chroma), or
     "psnr_rgb": the negative mean per-image PSNR on RGB, soft-capped at 50 dB, i.e. exactly the
-    evaluation's metric. Unlike a pooled MSE it rewards leaving near-gray images gray."""
-    if kind == "mse_rgb":
-        return F.mse_loss(forward_rgb(model, out, y), rgb)
-    if kind == "psnr_rgb":
-        mse = (forward_rgb(model, out, y) - rgb).square().mean(dim=(1, 2, 3))
-        return 10 * torch.log10(mse + MSE_AT_CAP).mean()
+    evaluation's metric. Unlike a pooled MSE it rewards leaving near-gray images gray.
+
+    ``colorfulness_weight`` > 0 adds that weight times each image's colorfulness deficit (how far
+    the output's colorfulness falls below the original's, 0..255 scale), averaged. Any MSE-family
+    loss predicts the mean of the plausible colors, which is washed out; this term lets the
+    network pay some error for vivid colors where it is sure enough of the hue, which costs far
+    less PSNR than scaling all chroma up afterwards."""
+    if kind not in ("mse_rgb", "psnr_rgb", "mse_cbcr"):
+        raise ValueError(f"unknown loss {kind!r}; use 'mse_rgb', 'mse_cbcr' or 'psnr_rgb'")
     if kind == "mse_cbcr":
         pred = out if model.output == "cbcr" else ycbcr_to_rgb_torch(out)[:, 1:]
-        return F.mse_loss(pred, cbcr)
-    raise ValueError(f"unknown loss {kind!r}; use 'mse_rgb', 'mse_cbcr' or 'psnr_rgb'")
+        loss = F.mse_loss(pred, cbcr)
+    else:
+        rgb_pred = forward_rgb(model, out, y)
+        if kind == "mse_rgb":
+            loss = F.mse_loss(rgb_pred, rgb)
+        else:
+            mse = (rgb_pred - rgb).square().mean(dim=(1, 2, 3))
+            loss = 10 * torch.log10(mse + MSE_AT_CAP).mean()
+    if colorfulness_weight:
+        rgb_pred = rgb_pred if kind != "mse_cbcr" else forward_rgb(model, out, y)
+        deficit = (colorfulness_torch(rgb) - colorfulness_torch(rgb_pred)).relu()
+        loss = loss + colorfulness_weight * deficit.mean()
+    return loss

@@ -53,7 +53,7 @@ def validate(model, val_uint8, cfg, gray_mean, gray_std, amp):
         with torch.autocast(val_uint8.device.type, dtype=torch.bfloat16, enabled=amp):
             out = model(network_input(model, y, gray_mean, gray_std))
         out = out.float()
-        loss_sum += loss_fn(model, out, rgb, y, cbcr, cfg.loss)
+        loss_sum += loss_fn(model, out, rgb, y, cbcr, cfg.loss, cfg.colorfulness_weight)
         pred_uint8 = (forward_rgb(model, out, y) * 255.0).round()
         mse = (pred_uint8 - rgb_uint8.permute(0, 3, 1, 2).float()).pow(2).mean(dim=(1, 2, 3))
         mse_sum += (mse / 255.0**2).sum()
@@ -179,7 +179,7 @@ def train(cfg, resume=False, show_progress=True):
             x = network_input(model, y, gray_mean, gray_std, cbcr, g if cfg.hints else None, cfg.hints_none)
             with torch.autocast(device.type, dtype=torch.bfloat16, enabled=amp):
                 out = model(x)
-            loss = loss_fn(model, out.float(), rgb, y, cbcr, cfg.loss)
+            loss = loss_fn(model, out.float(), rgb, y, cbcr, cfg.loss, cfg.colorfulness_weight)
             optimizer.zero_grad(set_to_none=True)
             loss.backward()
             optimizer.step()
