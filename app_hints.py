@@ -20,7 +20,7 @@ import numpy as np
 from PIL import Image
 
 import colorizer
-from app_support import best_model, user_errors
+from app_support import user_errors
 from colorizer.images import is_gray
 from colorizer.metrics import psnr
 from colorizer.pipeline import takes_hints
@@ -134,7 +134,7 @@ class HintHandlers:
             return selected
         if not self.hint_names:
             raise gr.Error("No installed model takes color hints: train one with `python -m train chroma_hints`.")
-        return best_model({name: self.bank.configs[name] for name in self.hint_names})
+        return colorizer.best_model_name({name: self.bank.configs[name] for name in self.hint_names})
 
     def _model_line(self, name, selected):
         selected = selected or self.bank.default

@@ -10,7 +10,6 @@ import base64
 import binascii
 import functools
 import json
-import math
 import threading
 import time
 import types
@@ -25,7 +24,7 @@ from colorizer.images import is_gray
 from colorizer.metrics import colorfulness, psnr, ssim
 from colorizer.panel import make_panel
 
-__all__ = ["ModelBank", "Handlers", "raw_image", "load_examples", "best_model", "user_errors", "EXAMPLES_DIR"]
+__all__ = ["ModelBank", "Handlers", "raw_image", "load_examples", "user_errors", "EXAMPLES_DIR"]
 
 ROOT = Path(__file__).resolve().parent
 EXAMPLES_DIR = ROOT / "examples"
@@ -71,16 +70,6 @@ def user_errors(fn):
     return wrapper
 
 
-def best_model(configs):
-    """The name with the best validation PSNR (ties: by name), the rule of default_model_name()."""
-
-    def val_psnr(item):
-        value = item[1].get("metrics", {}).get("val_psnr")
-        return value if isinstance(value, (int, float)) else -math.inf
-
-    return max(sorted(configs.items()), key=val_psnr)[0]
-
-
 class ModelBank:
     """Every available model (bundled ``weights/`` plus an optional Hub repo), loaded on first use
     and then kept. ``folders``: {name: weights folder}, default :func:`colorizer.hub.model_folders`."""
@@ -91,7 +80,7 @@ class ModelBank:
             raise colorizer.WeightsError(f"no weights found in {colorizer.weights_dir()} (nor on the Hub)")
         self.configs = {name: colorizer.read_config(folder) for name, folder in self.folders.items()}
         only_bundled = folders is None and not hub_repo() and set(self.folders) == set(colorizer.shipped_models())
-        self.default = colorizer.default_model_name() if only_bundled else best_model(self.configs)
+        self.default = colorizer.default_model_name() if only_bundled else colorizer.best_model_name(self.configs)
         self._cache, self._lock = {}, threading.Lock()
 
     def warm_up(self):

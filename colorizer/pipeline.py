@@ -27,7 +27,7 @@ from .upsample import guided_upsample, resize
 from .models import model_info
 from .weights import WeightsError, load_model, read_config
 
-__all__ = ["Colorizer", "load", "weights_dir", "shipped_models", "default_model_name", "MODES"]
+__all__ = ["Colorizer", "load", "weights_dir", "shipped_models", "default_model_name", "best_model_name", "MODES"]
 
 MODES = ("full", "seed")
 
@@ -50,20 +50,25 @@ def shipped_models():
     return found
 
 
-def default_model_name(names=None):
-    """The shipped model (among ``names``, default all) with the best validation PSNR in its
-    config (ties: the first by name)."""
-    models = shipped_models()
-    if names is not None:
-        models = {n: c for n, c in models.items() if n in names}
-    if not models:
-        raise WeightsError(f"no weights found in {weights_dir()}")
+def best_model_name(configs):
+    """The name in ``{name: weights config}`` whose config has the best validation PSNR (ties:
+    the first by name): the rule that picks the default model, bundled or from the Hub."""
 
     def val_psnr(item):
         psnr = item[1].get("metrics", {}).get("val_psnr")
         return psnr if isinstance(psnr, (int, float)) else -math.inf
 
-    return max(sorted(models.items()), key=val_psnr)[0]  # max keeps the first of equals
+    return max(sorted(configs.items()), key=val_psnr)[0]  # max keeps the first of equals
+
+
+def default_model_name(names=None):
+    """The shipped model (among ``names``, default all) chosen by :func:`best_model_name`."""
+    models = shipped_models()
+    if names is not None:
+        models = {n: c for n, c in models.items() if n in names}
+    if not models:
+        raise WeightsError(f"no weights found in {weights_dir()}")
+    return best_model_name(models)
 
 
 class Colorizer:

@@ -41,7 +41,9 @@ def model_card(name, config, evaluation, history, grids, examples=None):
         f" on {', '.join(config['data']['sources'])} ({config['data'].get('train_images', '?')} training and"
         f" {config['data'].get('val_images', '?')} validation images, {tc.get('image_size', 32)} px).",
         "",
-        f"Training: Adam, lr {tc.get('lr')}, batch {tc.get('batch_size')}, loss `{tc.get('loss')}`, scheduler"
+        f"Training: Adam, lr {tc.get('lr')}, batch {tc.get('batch_size')}, loss `{tc.get('loss')}`"
+        + (f" plus {tc['colorfulness_weight']} x the per-image colorfulness deficit" if tc.get("colorfulness_weight") else "")
+        + f", scheduler"
         f" `{tc.get('scheduler')}`, shuffle `{tc.get('shuffle')}`, augmentation {tc.get('augment')}, seed {tc.get('seed')}."
         f" Gray input standardized with mean {config['normalization']['gray_mean']:.3f} and std"
         f" {config['normalization']['gray_std']:.3f} (scheme `{config['normalization']['scheme']}`)."
@@ -73,7 +75,8 @@ def model_card(name, config, evaluation, history, grids, examples=None):
                      " validation batches, the original 560 and 120, with Linnaeus 5's fifth class).")
         else:  # the original's error scale is a sum of MSEs: other losses are not comparable to it
             scale = (f"Sums over batches of the per-batch loss `{tc.get('loss')}` (for `psnr_rgb` the negative"
-                     " mean PSNR in dB, so lower is better; not comparable with the original's MSE sums).")
+                     " mean PSNR in dB, so lower is better; not comparable with the original's MSE sums)"
+                     + (", colorfulness term included." if tc.get("colorfulness_weight") else "."))
         lines += [
             "## Training",
             "",
