@@ -51,14 +51,16 @@ def shipped_models():
 
 
 def best_model_name(configs):
-    """The name in ``{name: weights config}`` whose config has the best validation PSNR (ties:
-    the first by name): the rule that picks the default model, bundled or from the Hub."""
+    """The name in ``{name: weights config}`` that serves by default, bundled or from the Hub:
+    a config exported as the default (``"default": true``, ``train.export --default``) first,
+    then the best validation PSNR (ties: the first by name). The flag exists because PSNR alone
+    prefers washed-out colors: the shipped default gives up a little PSNR to be colorful."""
 
-    def val_psnr(item):
+    def rank(item):
         psnr = item[1].get("metrics", {}).get("val_psnr")
-        return psnr if isinstance(psnr, (int, float)) else -math.inf
+        return item[1].get("default") is True, psnr if isinstance(psnr, (int, float)) else -math.inf
 
-    return max(sorted(configs.items()), key=val_psnr)[0]  # max keeps the first of equals
+    return max(sorted(configs.items()), key=rank)[0]  # max keeps the first of equals
 
 
 def default_model_name(names=None):

@@ -50,12 +50,14 @@ def atomic_write_bytes(path, data):
 def save_weights(folder, model, config, half=False):
     """Write ``model``'s state and ``config`` (a JSON-able dict) into ``folder``.
 
-    ``half=True`` stores float16 tensors (loading casts back to float32).
+    ``half=True`` stores float16 tensors (loading casts back to float32). Integer tensors (batch
+    norm's step counters) keep their type: float16 turns counts above 65504 into inf.
     """
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
     dtype = torch.float16 if half else torch.float32
-    state = {k: v.detach().to("cpu", dtype).contiguous() for k, v in model.state_dict().items()}
+    state = {k: v.detach().to("cpu", dtype if v.is_floating_point() else v.dtype).contiguous()
+             for k, v in model.state_dict().items()}
     config = {"format": FORMAT, **config, "dtype": str(dtype).removeprefix("torch.")}
     atomic_write_bytes(folder / WEIGHTS_FILE, save(state))
     atomic_write_bytes(folder / CONFIG_FILE, (json.dumps(config, indent=2) + "\n").encode())
@@ -114,5 +116,5 @@ def load_model(folder):
             )
         if not torch.isfinite(tensor).all():
             raise WeightsError(f"{path}: tensor {name} holds NaN or inf")
-    model.load_state_dict({k: v.float() for k, v in state.items()})
+    model.load_state_dict({k: v.float() if v.is_floating_point() else v for k, v in state.items()})
     return model.eval(), config

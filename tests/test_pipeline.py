@@ -47,6 +47,14 @@ def test_default_is_the_best_validation_psnr_and_names_resolve(shipped):
     assert colorizer.load(shipped / "hints").accepts_hints
 
 
+def test_a_model_exported_as_default_wins_over_a_better_psnr():
+    configs = {"sharp": {"metrics": {"val_psnr": 26.0}}, "vivid": {"metrics": {"val_psnr": 25.5}, "default": True},
+               "plain": {"metrics": {"val_psnr": 25.0}}}
+    assert colorizer.best_model_name(configs) == "vivid"
+    configs["vivid"]["default"] = False
+    assert colorizer.best_model_name(configs) == "sharp"
+
+
 def test_unknown_model_lists_the_shipped_ones():
     with pytest.raises(WeightsError, match="seed_cnn"):
         colorizer.load("nope")
@@ -152,6 +160,19 @@ def test_guided_upsample_keeps_color_edges_on_luminance_edges():
     bilinear = torch.nn.functional.interpolate(chroma_small, size=(64, 64), mode="bilinear")
     ideal = torch.where(y_full > 0.5, 0.2, -0.2)
     assert (guided - ideal).abs().mean() < 0.5 * (bilinear - ideal).abs().mean()
+
+
+def test_float16_weights_keep_integer_counters_exact(tmp_path):
+    model = create_model("chroma_unet")
+    counters = [name for name, tensor in model.state_dict().items() if not tensor.is_floating_point()]
+    assert counters  # batch norm's num_batches_tracked
+    for name in counters:
+        model.state_dict()[name].fill_(72_000)  # a long run: above float16's largest value, 65504
+    save_weights(tmp_path, model, {"architecture": {"name": "chroma_unet", "kwargs": {}},
+                                   "normalization": {"gray_mean": 120.0, "gray_std": 60.0, "scheme": "standard"}}, half=True)
+    loaded, config = colorizer.load_model(tmp_path)
+    assert config["dtype"] == "float16"
+    assert all(loaded.state_dict()[name].item() == 72_000 for name in counters)
 
 
 def test_weights_errors_name_the_file(tmp_path):

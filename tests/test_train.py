@@ -220,6 +220,10 @@ def test_init_from_turns_a_chroma_net_into_an_equivalent_hint_net(tmp_path, tiny
     config = export_run(run / "checkpoint.safetensors", tmp_path / "weights" / "hints", run_eval=False)
     assert config["epochs"] == 2 and config["fine_tuned_from"]["epochs"] == 1
     assert "Fine-tuned" in (tmp_path / "weights" / "hints" / "README.md").read_text()
+    # exporting over its own base folder, twice: the base's epochs were recorded when training began
+    for _ in range(2):
+        config = export_run(run / "checkpoint.safetensors", source, run_eval=False)
+        assert config["epochs"] == 2 and config["fine_tuned_from"]["epochs"] == 1
 
 
 def test_train_export_load_colorize_round_trip(tmp_path, tiny_data, monkeypatch):
@@ -241,8 +245,9 @@ def test_train_export_load_colorize_round_trip(tmp_path, tiny_data, monkeypatch)
     monkeypatch.setenv("COLORIZER_WEIGHTS", str(tmp_path / "weights"))
     assert colorizer.load("tiny").name == "tiny"
     # an earlier snapshot exports with its own epoch count and history
-    snap = export_run(run / "epoch_0001.safetensors", tmp_path / "weights" / "tiny_1", run_eval=False)
+    snap = export_run(run / "epoch_0001.safetensors", tmp_path / "weights" / "tiny_1", run_eval=False, default=True)
     assert snap["epochs"] == 1
+    assert colorizer.load().name == "tiny_1"  # exported as the default: served although not the best PSNR
     assert len(json.loads((tmp_path / "weights" / "tiny_1" / "history.json").read_text())["epochs"]) == 1
 
 

@@ -14,9 +14,23 @@ import torch
 from safetensors import SafetensorError, safe_open
 from safetensors.torch import save
 
-from colorizer.weights import atomic_write_bytes
+from colorizer.weights import WeightsError, atomic_write_bytes, read_config
 
-__all__ = ["save_checkpoint", "load_checkpoint", "CheckpointError"]
+__all__ = ["save_checkpoint", "load_checkpoint", "describe_base", "CheckpointError"]
+
+
+def describe_base(path):
+    """{"path", "epochs", "loss"} of the weights folder a run starts from (``init_from``), or None.
+
+    Read when the run starts and kept in its checkpoints: a run that exports over its own base
+    folder must not count that export's epochs as its base's."""
+    if not path:
+        return None
+    try:
+        base = read_config(path)
+    except WeightsError:
+        return {"path": str(path), "epochs": 0, "loss": None}  # unreadable: count nothing
+    return {"path": str(path), "epochs": base.get("epochs", 0), "loss": base.get("train_config", {}).get("loss")}
 
 
 class CheckpointError(Exception):

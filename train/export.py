@@ -17,7 +17,7 @@ from colorizer.models import create_model
 from colorizer.weights import atomic_write_bytes, save_weights
 
 from .card import model_card
-from .checkpoint import load_checkpoint
+from .checkpoint import describe_base, load_checkpoint
 from .evaluate import evaluate, evaluate_files
 from .plots import save_loss_curve
 
@@ -41,21 +41,11 @@ def _pooled_mean(evaluation, key):
     return sum(r[key] * r["images"] for r in pooled) / sum(r["images"] for r in pooled)
 
 
-def _base_model(path):
-    """{"path", "epochs", "loss"} of the weights a run was initialised from, or None."""
-    if not path:
-        return None
-    try:
-        base = colorizer.read_config(path)
-    except colorizer.WeightsError:
-        return {"path": str(path), "epochs": 0, "loss": None}  # gone since: count nothing
-    return {"path": str(path), "epochs": base.get("epochs", 0), "loss": base.get("train_config", {}).get("loss")}
-
-
-def export_run(checkpoint_path, folder, dtype="auto", run_eval=True, working_size=None):
+def export_run(checkpoint_path, folder, dtype="auto", run_eval=True, working_size=None, default=False):
     """Write the weights folder for ``checkpoint_path``; returns the config written.
 
-    working_size: the inference working size to record (default: the training config's)."""
+    working_size: the inference working size to record (default: the training config's);
+    default: mark the model as the one ``colorizer.load()`` serves, whatever its PSNR."""
     checkpoint_path, folder = Path(checkpoint_path), Path(folder)
     model_state, _, _, meta = load_checkpoint(checkpoint_path)
     train_config = meta["config"]
@@ -63,7 +53,9 @@ def export_run(checkpoint_path, folder, dtype="auto", run_eval=True, working_siz
     model.load_state_dict(model_state)
     history = [h for h in meta["history"] if h["epoch"] <= meta["epoch"]]
     best = min(history, key=lambda h: h["val_loss_sum"]) if history else None
-    base = _base_model(train_config.get("init_from"))
+    # Recorded when training started; older checkpoints: read the base folder now (which may by
+    # now hold this run's own earlier export, counting its epochs twice).
+    base = meta["fine_tuned_from"] if "fine_tuned_from" in meta else describe_base(train_config.get("init_from"))
     config = {
         "architecture": meta["architecture"],
         "normalization": meta["normalization"],
@@ -75,6 +67,8 @@ def export_run(checkpoint_path, folder, dtype="auto", run_eval=True, working_siz
     }
     if base:
         config["fine_tuned_from"] = base
+    if default:
+        config["default"] = True
     if history:
         config["metrics"].update({
             "train_loss_sum": history[-1]["train_loss_sum"],
@@ -133,8 +127,11 @@ def main(argv=None):
     parser.add_argument("--dtype", default="auto", choices=["auto", "float32", "float16"])
     parser.add_argument("--no-eval", action="store_true", help="skip the test-set evaluation (quick export)")
     parser.add_argument("--working-size", type=int, default=None, help="inference working size (long side, px)")
+    parser.add_argument("--default", action="store_true",
+                        help="make it the default model of colorizer.load(), the CLI and the app (over better-PSNR models)")
     args = parser.parse_args(argv)
-    config = export_run(args.checkpoint, args.folder, dtype=args.dtype, run_eval=not args.no_eval, working_size=args.working_size)
+    config = export_run(args.checkpoint, args.folder, dtype=args.dtype, run_eval=not args.no_eval,
+                        working_size=args.working_size, default=args.default)
     print(f"exported {args.folder}: {config['epochs']} epochs, validation PSNR {config['metrics'].get('val_psnr', float('nan')):.2f} dB")
     return 0
 

@@ -19,7 +19,7 @@ from colorizer.models import create_model
 from colorizer.weights import atomic_write_bytes
 
 from .batches import augment, epoch_generator, forward_rgb, gray_stats, loss_fn, network_input, split_color
-from .checkpoint import load_checkpoint, save_checkpoint
+from .checkpoint import describe_base, load_checkpoint, save_checkpoint
 from .data import load_sources
 
 __all__ = ["train", "TrainingDiverged"]
@@ -117,6 +117,7 @@ def train(cfg, resume=False, show_progress=True):
 
     torch.manual_seed(cfg.seed)
     model = create_model(cfg.model, **cfg.model_kwargs)
+    base = describe_base(cfg.init_from)
     if cfg.init_from:
         init_weights(model, cfg.init_from)
     model = model.to(device)
@@ -147,6 +148,7 @@ def train(cfg, resume=False, show_progress=True):
         if scheduler is not None:
             scheduler.load_state_dict(sched_state)
         history, start_epoch = meta["history"], meta["epoch"]
+        base = meta.get("fine_tuned_from", base)  # the base as it was when the run began
     if cfg.compile:
         model = torch.compile(model)
     amp = cfg.amp == "bf16" and cuda
@@ -159,7 +161,7 @@ def train(cfg, resume=False, show_progress=True):
 
     def write_checkpoint(path, epoch):
         meta = {"config": dataclasses.asdict(cfg), "architecture": {"name": cfg.model, "kwargs": cfg.model_kwargs},
-                "normalization": normalization, "epoch": epoch, "history": history,
+                "normalization": normalization, "epoch": epoch, "history": history, "fine_tuned_from": base,
                 "data": {"sources": cfg.data, "train_images": len(train_set), "val_images": len(val_images)}}
         save_checkpoint(path, getattr(model, "_orig_mod", model), optimizer, scheduler, meta)
 
