@@ -129,18 +129,16 @@ def loss_fn(model, out, rgb, y, cbcr, kind, colorfulness_weight=0.0):
     less PSNR than scaling all chroma up afterwards."""
     if kind not in ("mse_rgb", "psnr_rgb", "mse_cbcr"):
         raise ValueError(f"unknown loss {kind!r}; use 'mse_rgb', 'mse_cbcr' or 'psnr_rgb'")
-    if kind == "mse_cbcr":
+    rgb_pred = forward_rgb(model, out, y) if kind != "mse_cbcr" or colorfulness_weight else None
+    if kind == "mse_rgb":
+        loss = F.mse_loss(rgb_pred, rgb)
+    elif kind == "psnr_rgb":
+        mse = (rgb_pred - rgb).square().mean(dim=(1, 2, 3))
+        loss = 10 * torch.log10(mse + MSE_AT_CAP).mean()
+    else:
         pred = out if model.output == "cbcr" else ycbcr_to_rgb_torch(out)[:, 1:]
         loss = F.mse_loss(pred, cbcr)
-    else:
-        rgb_pred = forward_rgb(model, out, y)
-        if kind == "mse_rgb":
-            loss = F.mse_loss(rgb_pred, rgb)
-        else:
-            mse = (rgb_pred - rgb).square().mean(dim=(1, 2, 3))
-            loss = 10 * torch.log10(mse + MSE_AT_CAP).mean()
     if colorfulness_weight:
-        rgb_pred = rgb_pred if kind != "mse_cbcr" else forward_rgb(model, out, y)
         deficit = (colorfulness_torch(rgb) - colorfulness_torch(rgb_pred)).relu()
         loss = loss + colorfulness_weight * deficit.mean()
     return loss

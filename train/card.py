@@ -43,7 +43,7 @@ def model_card(name, config, evaluation, history, grids, examples=None):
         "",
         f"Training: Adam, lr {tc.get('lr')}, batch {tc.get('batch_size')}, loss `{tc.get('loss')}`"
         + (f" plus {tc['colorfulness_weight']} x the per-image colorfulness deficit" if tc.get("colorfulness_weight") else "")
-        + f", scheduler"
+        + ", scheduler"
         f" `{tc.get('scheduler')}`, shuffle `{tc.get('shuffle')}`, augmentation {tc.get('augment')}, seed {tc.get('seed')}."
         f" Gray input standardized with mean {config['normalization']['gray_mean']:.3f} and std"
         f" {config['normalization']['gray_std']:.3f} (scheme `{config['normalization']['scheme']}`)."

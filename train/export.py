@@ -108,7 +108,8 @@ def export_run(checkpoint_path, folder, dtype="auto", run_eval=True, working_siz
     atomic_write_bytes(folder / "history.json", json.dumps({"epochs": history}, indent=1).encode())
     gray_psnr = _pooled_mean(evaluation, "psnr_gray") if evaluation else None
     if history:
-        save_loss_curve(history, folder / "loss_curve.png", f"{folder.name}: {meta['architecture']['name']}, {meta['epoch']} epochs", gray_psnr)
+        save_loss_curve(history, folder / "loss_curve.png", f"{folder.name}: {meta['architecture']['name']}, {meta['epoch']} epochs", gray_psnr,
+                        train_config.get("loss", "mse_rgb"), train_config.get("colorfulness_weight", 0.0))
     grids = []
     for grid in sorted(checkpoint_path.parent.glob("examples_epoch_*.png")):
         if int(grid.stem.rsplit("_", 1)[1]) <= meta["epoch"]:

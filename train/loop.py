@@ -218,7 +218,8 @@ def train(cfg, resume=False, show_progress=True):
     # Also after the loop: a kill between the last checkpoint and its history write, then a
     # resume that finds nothing left to train, must still leave a complete history.
     atomic_write_bytes(out_dir / "history.json", json.dumps({"epochs": history}, indent=1).encode())
-    save_loss_curve(history, out_dir / "loss_curve.png", title=f"{cfg.model} ({len(history)} epochs)")
+    save_loss_curve(history, out_dir / "loss_curve.png", title=f"{cfg.model} ({len(history)} epochs)",
+                    loss=cfg.loss, colorfulness_weight=cfg.colorfulness_weight)
     if cfg.export and history:
         from .export import export_run
 

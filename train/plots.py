@@ -13,15 +13,17 @@ from .batches import forward_rgb, network_input, split_color  # noqa: E402
 __all__ = ["save_loss_curve", "save_grid", "grid_image"]
 
 
-def save_loss_curve(history, path, title="", gray_psnr=None):
+def save_loss_curve(history, path, title="", gray_psnr=None, loss="mse_rgb", colorfulness_weight=0.0):
     """Two panels: train and validation loss per epoch in the original's scale (sum over
-    batches), and validation PSNR (with the gray baseline as a line when given)."""
+    batches), and validation PSNR (with the gray baseline as a line when given). ``loss`` and
+    ``colorfulness_weight``: the run's, to label what the sums are sums of."""
     epochs = [h["epoch"] for h in history]
     fig, (ax_loss, ax_psnr) = plt.subplots(1, 2, figsize=(11, 4), dpi=100)
     ax_loss.plot(epochs, [h["train_loss_sum"] for h in history], label="train")
     ax_loss.plot(epochs, [h["val_loss_sum"] for h in history], label="validation")
     ax_loss.set_xlabel("epoch")
-    ax_loss.set_ylabel("error (sum of per-batch MSE)")
+    name = "MSE" if loss == "mse_rgb" else loss + (" + colorfulness term" if colorfulness_weight else "")
+    ax_loss.set_ylabel(f"error (sum of per-batch\n{name})")
     if all(h["train_loss_sum"] > 0 and h["val_loss_sum"] > 0 for h in history):
         ax_loss.set_yscale("log")  # MSE sums span decades; a -PSNR loss is negative and stays linear
     ax_loss.legend()
