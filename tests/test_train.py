@@ -226,6 +226,32 @@ def test_init_from_turns_a_chroma_net_into_an_equivalent_hint_net(tmp_path, tiny
         assert config["epochs"] == 2 and config["fine_tuned_from"]["epochs"] == 1
 
 
+def test_init_from_widens_a_network_without_changing_what_it_computes(tmp_path):
+    torch.manual_seed(0)
+    narrow = colorizer.create_model("chroma_unet")
+    for module in narrow.modules():  # non-trivial batch norm statistics, as after training
+        if isinstance(module, torch.nn.BatchNorm2d):
+            module.running_mean.uniform_(-0.5, 0.5)
+            module.running_var.uniform_(0.5, 2.0)
+            module.bias.data.uniform_(-0.2, 0.2)
+    colorizer.save_weights(tmp_path / "narrow", narrow, {"architecture": {"name": "chroma_unet", "kwargs": {}},
+                                                          "normalization": {"gray_mean": 120.0, "gray_std": 60.0}})
+    wide = colorizer.create_model("chroma_unet_hints", widths=(24, 48, 96, 256))
+    loop.init_weights(wide, tmp_path / "narrow")
+    x = torch.randn(2, 1, 40, 24)
+    with torch.no_grad():
+        expected = narrow.eval()(x)
+        got = wide.eval()(torch.cat([x, torch.randn(2, 3, 40, 24)], dim=1))  # hints start ignored, too
+    torch.testing.assert_close(got, expected)
+    assert any(p.grad is None for p in wide.parameters())  # untouched so far
+    loss = wide.train()(torch.randn(2, 4, 40, 24)).square().mean()
+    loss.backward()
+    # new channels reach the output through weights that start at zero and get a gradient now
+    assert wide.enc3[1][0].weight.grad[:, 192:].abs().sum() > 0
+    with pytest.raises(ValueError, match="enc1.0.0.weight"):
+        loop.init_weights(colorizer.create_model("chroma_unet", widths=(16, 16, 64, 192)), tmp_path / "narrow")
+
+
 def test_train_export_load_colorize_round_trip(tmp_path, tiny_data, monkeypatch):
     run = loop.train(tiny_config(tmp_path, tiny_data, epochs=2, export=str(tmp_path / "weights" / "tiny")), show_progress=False)
     folder = tmp_path / "weights" / "tiny"
