@@ -266,6 +266,8 @@ def test_train_export_load_colorize_round_trip(tmp_path, tiny_data, monkeypatch)
     assert "## Test-set numbers" in card and "| pooled |" not in card  # one row per test set
     assert set(config["metrics"]["examples"]) == {"cifar10", "emoji", "linnaeus5"}  # the app's examples, by prefix
     assert "| emoji | 18 |" in card
+    n_parameters = sum(p.numel() for p in colorizer.load_model(folder)[0].parameters())
+    assert f"{n_parameters:,} parameters" in card
     image = Image.new("RGB", (45, 30), (200, 100, 50))
     assert colorizer.load(folder).colorize(image).size == (45, 30)
     monkeypatch.setenv("COLORIZER_WEIGHTS", str(tmp_path / "weights"))

@@ -1,5 +1,7 @@
 """The model card (README.md) of an exported weights folder, from measured numbers only."""
 
+from colorizer.models import create_model
+
 __all__ = ["model_card", "ORIGINAL_RESULTS"]
 
 # The original project's reported final errors (sum over batches of per-batch MSE), by run.
@@ -26,6 +28,8 @@ def model_card(name, config, evaluation, history, grids, examples=None):
     history: the per-epoch records; grids: example-grid file names in the folder.
     """
     arch = config["architecture"]["name"]
+    kwargs = config["architecture"].get("kwargs", {})
+    parameters = sum(p.numel() for p in create_model(arch, **kwargs).parameters())
     tc = config.get("train_config", {})
     metrics = config.get("metrics", {})
     lines = [
@@ -37,7 +41,9 @@ def model_card(name, config, evaluation, history, grids, examples=None):
         "",
         f"# {name}",
         "",
-        f"Network `{arch}` from the `colorizer` package, trained for **{config['epochs']} epochs**"
+        f"Network `{arch}`"
+        + "".join(f" ({key} {value})" for key, value in kwargs.items())
+        + f", {parameters:,} parameters, from the `colorizer` package, trained for **{config['epochs']} epochs**"
         f" on {', '.join(config['data']['sources'])} ({config['data'].get('train_images', '?')} training and"
         f" {config['data'].get('val_images', '?')} validation images, {tc.get('image_size', 32)} px).",
         "",
