@@ -250,6 +250,10 @@ def test_init_from_widens_a_network_without_changing_what_it_computes(tmp_path):
     assert wide.enc3[1][0].weight.grad[:, 192:].abs().sum() > 0
     with pytest.raises(ValueError, match="enc1.0.0.weight"):
         loop.init_weights(colorizer.create_model("chroma_unet", widths=(16, 16, 64, 192)), tmp_path / "narrow")
+    colorizer.save_weights(tmp_path / "unet", colorizer.create_model("seed_unet"),
+                           {"architecture": {"name": "seed_unet", "kwargs": {}}, "normalization": {"gray_mean": 120.0, "gray_std": 60.0}})
+    with pytest.raises(ValueError, match="concat_inputs"):  # its skips are concatenated: no safe mapping known
+        loop.init_weights(colorizer.create_model("seed_unet", widths=(32, 64, 256)), tmp_path / "unet")
 
 
 def test_train_export_load_colorize_round_trip(tmp_path, tiny_data, monkeypatch):

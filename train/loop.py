@@ -87,6 +87,9 @@ def init_weights(model, folder):
         grows = target.dim() == tensor.dim() and all(t >= s for t, s in zip(target.shape, tensor.shape))
         if not grows or target.shape[2:] != tensor.shape[2:]:
             raise ValueError(f"init_from {folder}: tensor {name} has shape {tuple(tensor.shape)}, the model needs {tuple(target.shape)}")
+        if target.shape[0] != tensor.shape[0] and not new_parts:
+            raise ValueError(f"init_from {folder}: {name} would need wider layers, and {type(model).__name__} "
+                             "does not say how its concatenated inputs are laid out (concat_inputs)")
         rows = slice(0, tensor.shape[0])
         if target.dim() == 1:  # bias, batch norm scale, shift and running statistics
             target[rows] = tensor
