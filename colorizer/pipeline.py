@@ -180,7 +180,7 @@ def load(name_or_path=None, working_size=None):
     """A :class:`Colorizer` for a shipped model name, a weights folder, or None (the default).
 
     The default model accepts ``hints=``: if it is a gray-only network, hinted calls go to the
-    shipped hint network with the best validation PSNR. Raises WeightsError (naming the file)
+    shipped hint network that :func:`best_model_name` ranks first. Raises WeightsError (naming the file)
     when the weights cannot be used.
     """
     hint_model = None
