@@ -78,9 +78,11 @@ class Colorizer:
 
     ``working_size``: for networks that take any size, the long side (pixels) the input is
     shrunk to before the network (never enlarged); networks with a fixed input size use that.
+    ``flip_average``: average the network's output with its output for the mirrored input
+    (mirrored back). Both default to the weights config's ``inference`` section.
     """
 
-    def __init__(self, model, config, name=None, working_size=None, hint_model=None):
+    def __init__(self, model, config, name=None, working_size=None, hint_model=None, flip_average=None):
         self.model = model.eval()
         # For a gray-only network: the shipped hint network that hinted calls are routed to.
         self.hint_model = hint_model
@@ -93,6 +95,7 @@ class Colorizer:
         self.working_size = int(working_size or inference.get("working_size") or 256)
         self.guide_radius = int(inference.get("guide_radius", 2))
         self.guide_eps = float(inference.get("guide_eps", 1e-3))
+        self.flip_average = bool(inference.get("flip_average", False) if flip_average is None else flip_average)
 
     @property
     def accepts_hints(self):
@@ -126,6 +129,8 @@ class Colorizer:
         elif hints is not None:
             raise ValueError(f"model {self.name!r} does not take color hints")
         out = self.model(x)
+        if self.flip_average and mode != "seed":  # a cheap ensemble: the network is not mirror-symmetric, the world mostly is
+            out = 0.5 * (out + self.model(x.flip(-1)).flip(-1))
         if self.model.output == "rgb":
             if mode == "seed":
                 return resize(out, tuple(y_full.shape[-2:]), mode="nearest").clamp(0, 1)
@@ -176,12 +181,13 @@ def to_pil(rgb):
     return Image.fromarray(array, mode="RGB")
 
 
-def load(name_or_path=None, working_size=None):
+def load(name_or_path=None, working_size=None, flip_average=None):
     """A :class:`Colorizer` for a shipped model name, a weights folder, or None (the default).
 
     The default model accepts ``hints=``: if it is a gray-only network, hinted calls go to the
-    shipped hint network that :func:`best_model_name` ranks first. Raises WeightsError (naming the file)
-    when the weights cannot be used.
+    shipped hint network that :func:`best_model_name` ranks first. ``working_size`` and
+    ``flip_average`` override the weights config's (see :class:`Colorizer`). Raises WeightsError
+    (naming the file) when the weights cannot be used.
     """
     hint_model = None
     if name_or_path is None:
@@ -196,7 +202,7 @@ def load(name_or_path=None, working_size=None):
             raise WeightsError(f"no model named {name_or_path!r} (shipped models: {known}) and no such folder")
         path = shipped
     model, config = load_model(path)
-    return Colorizer(model, config, name=path.name, working_size=working_size, hint_model=hint_model)
+    return Colorizer(model, config, name=path.name, working_size=working_size, hint_model=hint_model, flip_average=flip_average)
 
 
 def takes_hints(config):

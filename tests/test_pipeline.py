@@ -97,6 +97,20 @@ def test_seed_mode_returns_the_raw_network_output_upscaled():
         model.colorize(rgb, mode="bogus")
 
 
+def test_flip_average_makes_the_colorization_of_a_mirrored_image_the_mirrored_colorization():
+    y = torch.rand(2, 1, 37, 53)
+    for name in ("chroma", "hints"):
+        plain, averaged = colorizer.load(name), colorizer.load(name, flip_average=True)
+        assert not plain.flip_average  # off unless the weights config's inference section says so
+        mirrored = averaged.predict(y.flip(-1)).flip(-1)
+        assert torch.allclose(averaged.predict(y), mirrored, atol=1e-5)
+        assert not torch.allclose(plain.predict(y), plain.predict(y.flip(-1)).flip(-1), atol=1e-3)
+        # an ensemble of two runs of the same network: close to either
+        assert (averaged.predict(y) - plain.predict(y)).abs().mean() < 0.05
+    seed, seed_averaged = colorizer.load("seed_cnn"), colorizer.load("seed_cnn", flip_average=True)
+    assert torch.equal(seed.predict(y, mode="seed"), seed_averaged.predict(y, mode="seed"))  # the raw output, as shown
+
+
 def test_fixed_size_and_working_size():
     assert colorizer.load("seed_cnn").working_shape(500, 300) == (32, 32)
     chroma = colorizer.load("chroma")  # working_size 64 from its config

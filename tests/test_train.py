@@ -278,7 +278,10 @@ def test_train_export_load_colorize_round_trip(tmp_path, tiny_data, monkeypatch)
     assert colorizer.load("tiny").name == "tiny"
     # an earlier snapshot exports with its own epoch count and history
     snap = export_run(run / "epoch_0001.safetensors", tmp_path / "weights" / "tiny_1", run_eval=False, default=True)
-    assert snap["epochs"] == 1
+    assert snap["epochs"] == 1 and snap["inference"]["flip_average"] is False  # the training config's
+    mirrored = export_run(run / "epoch_0001.safetensors", tmp_path / "weights" / "tiny_m", run_eval=False, flip_average=True)
+    assert mirrored["inference"]["flip_average"] and colorizer.load(tmp_path / "weights" / "tiny_m").flip_average
+    assert "mirrored input" in (tmp_path / "weights" / "tiny_m" / "README.md").read_text()
     assert colorizer.load().name == "tiny_1"  # exported as the default: served although not the best PSNR
     assert len(json.loads((tmp_path / "weights" / "tiny_1" / "history.json").read_text())["epochs"]) == 1
 

@@ -54,7 +54,9 @@ def model_card(name, config, evaluation, history, grids, examples=None):
         f" Gray input standardized with mean {config['normalization']['gray_mean']:.3f} and std"
         f" {config['normalization']['gray_std']:.3f} (scheme `{config['normalization']['scheme']}`)."
         f" Stored as {config.get('dtype', 'float32')}"
-        + (f" (float16 changed validation PSNR by {metrics['float16_psnr_change']:+.4f} dB)." if "float16_psnr_change" in metrics else "."),
+        + (f" (float16 changed validation PSNR by {metrics['float16_psnr_change']:+.4f} dB)." if "float16_psnr_change" in metrics else ".")
+        + (" Inference averages the network's output with its output for the mirrored input, mirrored back."
+           if config.get("inference", {}).get("flip_average") else ""),
         "",
     ]
     if "fine_tuned_from" in config:

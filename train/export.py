@@ -41,10 +41,10 @@ def _pooled_mean(evaluation, key):
     return sum(r[key] * r["images"] for r in pooled) / sum(r["images"] for r in pooled)
 
 
-def export_run(checkpoint_path, folder, dtype="auto", run_eval=True, working_size=None, default=False):
+def export_run(checkpoint_path, folder, dtype="auto", run_eval=True, working_size=None, default=False, flip_average=None):
     """Write the weights folder for ``checkpoint_path``; returns the config written.
 
-    working_size: the inference working size to record (default: the training config's);
+    working_size, flip_average: the inference settings to record (default: the training config's);
     default: mark the model as the one ``colorizer.load()`` serves, whatever its PSNR."""
     checkpoint_path, folder = Path(checkpoint_path), Path(folder)
     model_state, _, _, meta = load_checkpoint(checkpoint_path)
@@ -59,7 +59,10 @@ def export_run(checkpoint_path, folder, dtype="auto", run_eval=True, working_siz
     config = {
         "architecture": meta["architecture"],
         "normalization": meta["normalization"],
-        "inference": {"working_size": working_size or train_config.get("working_size", 256)},
+        "inference": {
+            "working_size": working_size or train_config.get("working_size", 256),
+            "flip_average": train_config.get("flip_average", False) if flip_average is None else flip_average,
+        },
         "epochs": meta["epoch"] + (base["epochs"] if base else 0),  # a fine-tune counts its base's epochs too
         "data": {**meta["data"], "sources": [Path(s).name for s in meta["data"]["sources"]]},
         "metrics": {},
@@ -128,11 +131,13 @@ def main(argv=None):
     parser.add_argument("--dtype", default="auto", choices=["auto", "float32", "float16"])
     parser.add_argument("--no-eval", action="store_true", help="skip the test-set evaluation (quick export)")
     parser.add_argument("--working-size", type=int, default=None, help="inference working size (long side, px)")
+    parser.add_argument("--flip-average", action=argparse.BooleanOptionalAction, default=None,
+                        help="average each output with the mirrored input's (default: the training config's)")
     parser.add_argument("--default", action="store_true",
                         help="make it the default model of colorizer.load(), the CLI and the app (over better-PSNR models)")
     args = parser.parse_args(argv)
     config = export_run(args.checkpoint, args.folder, dtype=args.dtype, run_eval=not args.no_eval,
-                        working_size=args.working_size, default=args.default)
+                        working_size=args.working_size, default=args.default, flip_average=args.flip_average)
     print(f"exported {args.folder}: {config['epochs']} epochs, validation PSNR {config['metrics'].get('val_psnr', float('nan')):.2f} dB")
     return 0
 
