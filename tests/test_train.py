@@ -120,6 +120,8 @@ def test_resume_refuses_a_different_run(tmp_path, tiny_data):
     loop.train(tiny_config(tmp_path, tiny_data, epochs=1), show_progress=False)
     with pytest.raises(ValueError, match="lr"):
         loop.train(tiny_config(tmp_path, tiny_data, epochs=2, lr=0.5), resume=True, show_progress=False)
+    # settings recorded only for inference may change
+    loop.train(tiny_config(tmp_path, tiny_data, epochs=2, flip_average=True, working_size=48), resume=True, show_progress=False)
     loop.train(tiny_config(tmp_path / "cos", tiny_data, epochs=1, scheduler="cosine"), show_progress=False)
     with pytest.raises(ValueError, match="epochs"):
         loop.train(tiny_config(tmp_path / "cos", tiny_data, epochs=2, scheduler="cosine"), resume=True, show_progress=False)

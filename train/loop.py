@@ -25,8 +25,10 @@ from .data import load_sources
 __all__ = ["train", "TrainingDiverged"]
 
 CHECKPOINT = "checkpoint.safetensors"
-# Settings that may differ between a run and its resumption; all others must match.
-RESUMABLE_CHANGES = {"epochs", "max_minutes", "stop_after", "export", "device", "threads", "grid_epochs", "keep_epochs", "checkpoint_every"}
+# Settings that may differ between a run and its resumption; all others must match. None of them
+# alters the training itself (the last two are only recorded for inference, in the export).
+RESUMABLE_CHANGES = {"epochs", "max_minutes", "stop_after", "export", "device", "threads", "grid_epochs", "keep_epochs",
+                     "checkpoint_every", "working_size", "flip_average"}
 
 
 class TrainingDiverged(RuntimeError):
