@@ -118,6 +118,8 @@ PRESETS["chroma_hints_wide"] = {**PRESETS["chroma_hints_vivid"], "model_kwargs":
                                 "out_dir": "runs/wide"}
 # Then wider again, to just under the 2 M parameters (1.47 M -> 1.94 M), from that export,
 # at a lower peak lr: the 4e-4 run's validation PSNR fell for its first epochs before it gained.
+# Measured over its 20 epochs, both with flip averaging: CIFAR-10 test 26.38 -> 26.42 dB,
+# Linnaeus 5 test 21.54 -> 21.56 dB, colorfulness 27.0 -> 29.0.
 PRESETS["chroma_hints_wider"] = {**PRESETS["chroma_hints_wide"], "model_kwargs": {"widths": [16, 64, 128, 256]}, "lr": 3e-4,
                                  "epochs": 20, "out_dir": "runs/wide2"}
 
