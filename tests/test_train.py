@@ -79,6 +79,11 @@ def test_cli_reports_config_errors(capsys):
     assert "lr" in capsys.readouterr().err
 
 
+def test_unknown_amp_is_refused_before_any_data_is_read(tmp_path):
+    with pytest.raises(ValueError, match="amp"):
+        loop.train(tiny_config(tmp_path, tmp_path / "no_such_data", amp="fp8"), show_progress=False)
+
+
 def test_list_overrides_parse_numbers_and_paths():
     cfg, _ = parse_args(["--grid_epochs=5,10", "--data=a.tar.gz,b"])
     assert cfg.grid_epochs == [5, 10] and cfg.data == ["a.tar.gz", "b"]
@@ -102,10 +107,12 @@ def test_same_seed_gives_bit_identical_weights(tmp_path, tiny_data):
     assert not all(torch.equal(wa[k], weights_of(c)[k]) for k in wa)
 
 
-@pytest.mark.parametrize("preset", ["seed_cnn", "chroma_hints"])
+@pytest.mark.parametrize("preset", ["seed_cnn", "chroma_hints", "chroma_hints_bf16"])
 def test_resume_matches_an_uninterrupted_run(tmp_path, tiny_data, tiny_big, preset):
     extra = {"model": "chroma_unet_hints", "loss": "mse_cbcr", "shuffle": "every_epoch", "augment": True,
              "hints": True, "scheduler": "cosine", "extra_train_data": [str(tiny_big)]} if preset != "seed_cnn" else {}
+    if preset == "chroma_hints_bf16":  # the resumed optimizer state is NCHW, the parameters NHWC
+        extra.update(amp="bf16", channels_last=True)
     straight = loop.train(tiny_config(tmp_path / "straight", tiny_data, epochs=3, **extra), show_progress=False)
     loop.train(tiny_config(tmp_path / "parts", tiny_data, epochs=3, stop_after=1, **extra), show_progress=False)
     parts = loop.train(tiny_config(tmp_path / "parts", tiny_data, epochs=3, **extra), resume=True, show_progress=False)
@@ -143,9 +150,11 @@ def test_history_plots_and_snapshots(tmp_path, tiny_data):
     assert grid.height == 3 * 128 + 2 * 2  # rows gray / output / original, 32 px tiles shown 4x
 
 
-@pytest.mark.parametrize("loss", ["mse_cbcr", "psnr_rgb"])
+@pytest.mark.parametrize("loss", ["mse_cbcr", "psnr_rgb", "psnr_rgb_bf16"])
 def test_training_lowers_the_loss(tmp_path, tiny_data, loss):
-    cfg = tiny_config(tmp_path, tiny_data, model="chroma_unet", loss=loss, lr=3e-3, epochs=8, grid_epochs=[], keep_epochs=[])
+    fast = {"amp": "bf16", "channels_last": True} if loss.endswith("_bf16") else {}
+    loss = loss.removesuffix("_bf16")
+    cfg = tiny_config(tmp_path, tiny_data, model="chroma_unet", loss=loss, lr=3e-3, epochs=8, grid_epochs=[], keep_epochs=[], **fast)
     history = json.loads((loop.train(cfg, show_progress=False) / "history.json").read_text())["epochs"]
     if loss == "mse_cbcr":
         assert history[-1]["train_loss"] < 0.5 * history[0]["train_loss"]

@@ -48,7 +48,8 @@ class TrainConfig:
     # machinery
     device: str = "auto"  # "auto" (cuda if available), "cpu" or "cuda"
     threads: int = 0  # torch CPU threads (0 = torch's default)
-    amp: str = "none"  # "none" or "bf16" (CUDA autocast; only where the validation loss is unaffected)
+    amp: str = "none"  # "none" or "bf16": autocast the training steps (CUDA, or a CPU with AMX / AVX-512 bf16)
+    channels_last: bool = False  # NHWC layout for the convolutions: faster on CPU (oneDNN) and on tensor cores
     compile: bool = False  # torch.compile the model (CUDA)
     out_dir: str = "runs/seed_cnn"  # checkpoints, history, plots (git-ignored)
     checkpoint_every: int = 50  # epochs between checkpoints (and always at the end)

@@ -42,8 +42,9 @@ def pick_device(name):
 
 
 @torch.no_grad()
-def validate(model, val_uint8, cfg, gray_mean, gray_std, amp):
-    """(loss sum over batches, mean loss, mean RGB MSE, mean PSNR) on the validation set; one sync."""
+def validate(model, val_uint8, cfg, gray_mean, gray_std):
+    """(loss sum over batches, mean loss, mean RGB MSE, mean PSNR) on the validation set; one sync.
+    Always in float32, as the exported network runs, whatever ``cfg.amp`` trains with."""
     model.eval()
     loss_sum = torch.zeros((), device=val_uint8.device)
     mse_sum = torch.zeros((), device=val_uint8.device)
@@ -52,9 +53,7 @@ def validate(model, val_uint8, cfg, gray_mean, gray_std, amp):
     for b in range(n_batches):
         rgb_uint8 = val_uint8[b * cfg.batch_size : (b + 1) * cfg.batch_size]
         rgb, y, cbcr = split_color(rgb_uint8)
-        with torch.autocast(val_uint8.device.type, dtype=torch.bfloat16, enabled=amp):
-            out = model(network_input(model, y, gray_mean, gray_std))
-        out = out.float()
+        out = model(memory_layout(network_input(model, y, gray_mean, gray_std), cfg))
         loss_sum += loss_fn(model, out, rgb, y, cbcr, cfg.loss, cfg.colorfulness_weight)
         pred_uint8 = (forward_rgb(model, out, y) * 255.0).round()
         mse = (pred_uint8 - rgb_uint8.permute(0, 3, 1, 2).float()).pow(2).mean(dim=(1, 2, 3))
@@ -63,6 +62,11 @@ def validate(model, val_uint8, cfg, gray_mean, gray_std, amp):
     n = len(val_uint8)
     loss_sum = loss_sum.item()
     return loss_sum, loss_sum / n_batches, mse_sum.item() / n, psnr_sum.item() / n
+
+
+def memory_layout(x, cfg):
+    """``x`` in the layout the run's convolutions use (NHWC with ``channels_last``)."""
+    return x.contiguous(memory_format=torch.channels_last) if cfg.channels_last else x
 
 
 def init_weights(model, folder):
@@ -125,6 +129,8 @@ def train(cfg, resume=False, show_progress=True):
     from .plots import save_grid, save_loss_curve  # matplotlib only when training
 
     started = time.monotonic()
+    if cfg.amp not in ("none", "bf16"):
+        raise ValueError(f"unknown amp {cfg.amp!r}; use 'none' or 'bf16'")
     device = pick_device(cfg.device)
     if cfg.threads:
         torch.set_num_threads(cfg.threads)
@@ -142,7 +148,7 @@ def train(cfg, resume=False, show_progress=True):
     base = describe_base(cfg.init_from)
     if cfg.init_from:
         init_weights(model, cfg.init_from)
-    model = model.to(device)
+    model = model.to(device, memory_format=torch.channels_last if cfg.channels_last else torch.preserve_format)
     cuda = device.type == "cuda"
     optimizer = torch.optim.Adam(model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay, fused=cuda or None)
     scheduler = None
@@ -173,7 +179,7 @@ def train(cfg, resume=False, show_progress=True):
         base = meta.get("fine_tuned_from", base)  # the base as it was when the run began
     if cfg.compile:
         model = torch.compile(model)
-    amp = cfg.amp == "bf16" and cuda
+    amp = cfg.amp == "bf16"
 
     train_uint8 = torch.from_numpy(train_set.images).to(device)
     val_uint8 = torch.from_numpy(val_images).to(device)
@@ -200,7 +206,7 @@ def train(cfg, resume=False, show_progress=True):
             if cfg.augment:
                 rgb_uint8 = augment(rgb_uint8, cfg.image_size, 0.6 if pool == 0 else 0.25, g)
             rgb, y, cbcr = split_color(rgb_uint8)
-            x = network_input(model, y, gray_mean, gray_std, cbcr, g if cfg.hints else None, cfg.hints_none)
+            x = memory_layout(network_input(model, y, gray_mean, gray_std, cbcr, g if cfg.hints else None, cfg.hints_none), cfg)
             with torch.autocast(device.type, dtype=torch.bfloat16, enabled=amp):
                 out = model(x)
             loss = loss_fn(model, out.float(), rgb, y, cbcr, cfg.loss, cfg.colorfulness_weight)
@@ -214,7 +220,7 @@ def train(cfg, resume=False, show_progress=True):
                 f"loss became {train_loss_sum} in epoch {epoch + 1}; stopped, "
                 + (f"last good checkpoint kept at {checkpoint_path}" if checkpoint_path.exists() else "no checkpoint was written yet")
             )
-        val_loss_sum, val_loss, val_mse, val_psnr = validate(model, val_uint8, cfg, gray_mean, gray_std, amp)
+        val_loss_sum, val_loss, val_mse, val_psnr = validate(model, val_uint8, cfg, gray_mean, gray_std)
         if scheduler is not None:
             scheduler.step(val_loss_sum) if cfg.scheduler == "plateau" else scheduler.step()
         history.append({
