@@ -79,10 +79,13 @@ class Colorizer:
     ``working_size``: for networks that take any size, the long side (pixels) the input is
     shrunk to before the network (never enlarged); networks with a fixed input size use that.
     ``flip_average``: average the network's output with its output for the mirrored input
-    (mirrored back). Both default to the weights config's ``inference`` section.
+    (mirrored back). ``scales``: relative working sizes whose outputs are averaged, e.g.
+    ``(1.0, 1.25)`` also runs the network on the gray at 1.25x the working size (images without
+    hints only: hints are points placed at the working size). All three default to the weights
+    config's ``inference`` section.
     """
 
-    def __init__(self, model, config, name=None, working_size=None, hint_model=None, flip_average=None):
+    def __init__(self, model, config, name=None, working_size=None, hint_model=None, flip_average=None, scales=None):
         self.model = model.eval()
         # For a gray-only network: the shipped hint network that hinted calls are routed to.
         self.hint_model = hint_model
@@ -96,18 +99,31 @@ class Colorizer:
         self.guide_radius = int(inference.get("guide_radius", 2))
         self.guide_eps = float(inference.get("guide_eps", 1e-3))
         self.flip_average = bool(inference.get("flip_average", False) if flip_average is None else flip_average)
+        self.scales = tuple(float(s) for s in (inference.get("scales", [1.0]) if scales is None else scales))
+        if not self.scales or self.scales[0] != 1.0 or min(self.scales) <= 0:
+            raise ValueError(f"scales must start with 1.0 and be positive, got {self.scales}")
 
     @property
     def accepts_hints(self):
         return self.model.in_channels > 1
 
-    def working_shape(self, height, width):
-        """(h, w) the network sees for an H x W input."""
+    def working_shape(self, height, width, scale=1.0):
+        """(h, w) the network sees for an H x W input (``scale``: one of ``scales``)."""
         if self.model.fixed_size:
             return self.model.fixed_size, self.model.fixed_size
         m = self.model.size_multiple
-        scale = min(1.0, self.working_size / max(height, width))
-        return tuple(max(m, round(side * scale / m) * m) for side in (height, width))
+        shrink = min(1.0, self.working_size / max(height, width))
+        return tuple(max(m, round(side * shrink * scale / m) * m) for side in (height, width))
+
+    def _network(self, y_small, hints=None, flip_average=True):
+        """Gray y_small N x 1 x h x w in [0, 1] (+ hint channels N x 3 x h x w) -> network output."""
+        x = (y_small * 255.0 - self.gray_mean) / self.gray_std
+        if self.accepts_hints:
+            x = torch.cat([x, torch.zeros(x.shape[0], 3, *x.shape[-2:]) if hints is None else hints.to(x)], dim=1)
+        out = self.model(x)
+        if self.flip_average and flip_average:  # a cheap ensemble: the network is not mirror-symmetric, the world mostly is
+            out = 0.5 * (out + self.model(x.flip(-1)).flip(-1))
+        return out
 
     @torch.inference_mode()
     def predict(self, y_full, hints=None, mode="full"):
@@ -119,18 +135,16 @@ class Colorizer:
         if mode not in MODES:
             raise ValueError(f"unknown mode {mode!r}; choose one of {MODES}")
         y_full = y_full.float()
+        if hints is not None and not self.accepts_hints:
+            raise ValueError(f"model {self.name!r} does not take color hints")
         size = self.working_shape(*y_full.shape[-2:])
         y_small = resize(y_full, size)
-        x = (y_small * 255.0 - self.gray_mean) / self.gray_std
-        if self.accepts_hints:
-            if hints is None:
-                hints = torch.zeros(x.shape[0], 3, *size)
-            x = torch.cat([x, hints.to(x)], dim=1)
-        elif hints is not None:
-            raise ValueError(f"model {self.name!r} does not take color hints")
-        out = self.model(x)
-        if self.flip_average and mode != "seed":  # a cheap ensemble: the network is not mirror-symmetric, the world mostly is
-            out = 0.5 * (out + self.model(x.flip(-1)).flip(-1))
+        out = self._network(y_small, hints, flip_average=mode != "seed")
+        if len(self.scales) > 1 and mode != "seed" and not self.model.fixed_size:
+            unhinted = torch.ones(len(out), dtype=torch.bool) if hints is None else hints[:, 2].flatten(1).amax(1) == 0
+            if unhinted.any():
+                views = [resize(self._network(resize(y_full, self.working_shape(*y_full.shape[-2:], s))), size) for s in self.scales[1:]]
+                out = torch.where(unhinted[:, None, None, None], (out + sum(views)) / len(self.scales), out)
         if self.model.output == "rgb":
             if mode == "seed":
                 return resize(out, tuple(y_full.shape[-2:]), mode="nearest").clamp(0, 1)
@@ -181,12 +195,12 @@ def to_pil(rgb):
     return Image.fromarray(array, mode="RGB")
 
 
-def load(name_or_path=None, working_size=None, flip_average=None):
+def load(name_or_path=None, working_size=None, flip_average=None, scales=None):
     """A :class:`Colorizer` for a shipped model name, a weights folder, or None (the default).
 
     The default model accepts ``hints=``: if it is a gray-only network, hinted calls go to the
-    shipped hint network that :func:`best_model_name` ranks first. ``working_size`` and
-    ``flip_average`` override the weights config's (see :class:`Colorizer`). Raises WeightsError
+    shipped hint network that :func:`best_model_name` ranks first. ``working_size``,
+    ``flip_average`` and ``scales`` override the weights config's (see :class:`Colorizer`). Raises WeightsError
     (naming the file) when the weights cannot be used.
     """
     hint_model = None
@@ -202,7 +216,8 @@ def load(name_or_path=None, working_size=None, flip_average=None):
             raise WeightsError(f"no model named {name_or_path!r} (shipped models: {known}) and no such folder")
         path = shipped
     model, config = load_model(path)
-    return Colorizer(model, config, name=path.name, working_size=working_size, hint_model=hint_model, flip_average=flip_average)
+    return Colorizer(model, config, name=path.name, working_size=working_size, hint_model=hint_model, flip_average=flip_average,
+                     scales=scales)
 
 
 def takes_hints(config):

@@ -82,6 +82,9 @@ def read_config(folder):
         raise WeightsError(f"{path}: normalization needs numeric gray_mean and gray_std")
     if norm["gray_std"] <= 0:
         raise WeightsError(f"{path}: gray_std must be positive")
+    scales = config.get("inference", {}).get("scales", [1.0])
+    if not (isinstance(scales, list) and scales and scales[0] == 1 and all(isinstance(s, (int, float)) and s > 0 for s in scales)):
+        raise WeightsError(f"{path}: inference scales must be a list of positive numbers starting with 1, got {scales!r}")
     return config
 
 

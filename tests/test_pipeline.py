@@ -111,6 +111,24 @@ def test_flip_average_makes_the_colorization_of_a_mirrored_image_the_mirrored_co
     assert torch.equal(seed.predict(y, mode="seed"), seed_averaged.predict(y, mode="seed"))  # the raw output, as shown
 
 
+def test_scales_average_the_working_size_and_larger_views_of_unhinted_images_only():
+    y = torch.rand(2, 1, 37, 53)
+    hints = torch.zeros(2, 3, 40, 56)  # the working shape of 37 x 53
+    hints[1, :, 10, 20] = torch.tensor([0.3, -0.2, 1.0])
+    plain, scaled = colorizer.load("hints"), colorizer.load("hints", scales=(1.0, 1.5))
+    assert plain.scales == (1.0,) and scaled.working_shape(37, 53, 1.5) == (56, 80)
+    out, single = scaled.predict(y, hints=hints), plain.predict(y, hints=hints)
+    assert not torch.allclose(out[0], single[0], atol=1e-3)  # no hints: two scales averaged
+    assert torch.equal(out[1], single[1])  # hinted: the working size alone, where the hints were placed
+    for rgb, gray in zip(out.permute(0, 2, 3, 1).numpy(), y[:, 0].numpy()):
+        assert np.allclose(to_gray(rgb), gray, atol=1e-4)  # luminance kept
+    assert (scaled.predict(y) - plain.predict(y)).abs().mean() < 0.05  # an ensemble of one network: close to it
+    assert torch.equal(colorizer.load("seed_cnn", scales=(1.0, 1.5)).predict(y), colorizer.load("seed_cnn").predict(y))  # fixed size
+    for bad in [(), (1.25,), (1.0, 0.0)]:
+        with pytest.raises(ValueError, match="scales"):
+            colorizer.load("hints", scales=bad)
+
+
 def test_fixed_size_and_working_size():
     assert colorizer.load("seed_cnn").working_shape(500, 300) == (32, 32)
     chroma = colorizer.load("chroma")  # working_size 64 from its config
@@ -202,4 +220,9 @@ def test_weights_errors_name_the_file(tmp_path):
         colorizer.load(folder)
     (folder / "config.json").write_text("{not json")
     with pytest.raises(WeightsError, match="config.json"):
+        colorizer.load(folder)
+    config["architecture"]["name"] = "seed_cnn"
+    config["inference"]["scales"] = [1.25, 1.0]
+    (folder / "config.json").write_text(json.dumps(config))
+    with pytest.raises(WeightsError, match="config.json: inference scales"):
         colorizer.load(folder)

@@ -293,6 +293,10 @@ def test_train_export_load_colorize_round_trip(tmp_path, tiny_data, monkeypatch)
     mirrored = export_run(run / "epoch_0001.safetensors", tmp_path / "weights" / "tiny_m", run_eval=False, flip_average=True)
     assert mirrored["inference"]["flip_average"] and colorizer.load(tmp_path / "weights" / "tiny_m").flip_average
     assert "mirrored input" in (tmp_path / "weights" / "tiny_m" / "README.md").read_text()
+    scaled = export_run(run / "epoch_0001.safetensors", tmp_path / "weights" / "tiny_s", run_eval=False, scales=[1.0, 1.25])
+    assert scaled["inference"]["scales"] == [1.0, 1.25] and colorizer.load(tmp_path / "weights" / "tiny_s").scales == (1.0, 1.25)
+    assert "1.25x the working size" in (tmp_path / "weights" / "tiny_s" / "README.md").read_text()
+    assert "scales" not in snap["inference"]  # one scale unless asked
     assert colorizer.load().name == "tiny_1"  # exported as the default: served although not the best PSNR
     assert len(json.loads((tmp_path / "weights" / "tiny_1" / "history.json").read_text())["epochs"]) == 1
 

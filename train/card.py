@@ -56,7 +56,9 @@ def model_card(name, config, evaluation, history, grids, examples=None):
         f" Stored as {config.get('dtype', 'float32')}"
         + (f" (float16 changed validation PSNR by {metrics['float16_psnr_change']:+.4f} dB)." if "float16_psnr_change" in metrics else ".")
         + (" Inference averages the network's output with its output for the mirrored input, mirrored back."
-           if config.get("inference", {}).get("flip_average") else ""),
+           if config.get("inference", {}).get("flip_average") else "")
+        + (f" Without hints, it also averages the outputs at {', '.join(f'{s:g}x' for s in config['inference']['scales'][1:])}"
+           " the working size." if len(config.get("inference", {}).get("scales", [1.0])) > 1 else ""),
         "",
     ]
     if "fine_tuned_from" in config:

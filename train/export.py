@@ -41,10 +41,12 @@ def _pooled_mean(evaluation, key):
     return sum(r[key] * r["images"] for r in pooled) / sum(r["images"] for r in pooled)
 
 
-def export_run(checkpoint_path, folder, dtype="auto", run_eval=True, working_size=None, default=False, flip_average=None):
+def export_run(checkpoint_path, folder, dtype="auto", run_eval=True, working_size=None, default=False, flip_average=None,
+               scales=None):
     """Write the weights folder for ``checkpoint_path``; returns the config written.
 
     working_size, flip_average: the inference settings to record (default: the training config's);
+    scales: relative working sizes whose outputs inference averages (default: 1.0 alone);
     default: mark the model as the one ``colorizer.load()`` serves, whatever its PSNR."""
     checkpoint_path, folder = Path(checkpoint_path), Path(folder)
     model_state, _, _, meta = load_checkpoint(checkpoint_path)
@@ -62,6 +64,7 @@ def export_run(checkpoint_path, folder, dtype="auto", run_eval=True, working_siz
         "inference": {
             "working_size": working_size or train_config.get("working_size", 256),
             "flip_average": train_config.get("flip_average", False) if flip_average is None else flip_average,
+            **({"scales": list(scales)} if scales and list(scales) != [1.0] else {}),
         },
         "epochs": meta["epoch"] + (base["epochs"] if base else 0),  # a fine-tune counts its base's epochs too
         "data": {**meta["data"], "sources": [Path(s).name for s in meta["data"]["sources"]]},
@@ -133,11 +136,14 @@ def main(argv=None):
     parser.add_argument("--working-size", type=int, default=None, help="inference working size (long side, px)")
     parser.add_argument("--flip-average", action=argparse.BooleanOptionalAction, default=None,
                         help="average each output with the mirrored input's (default: the training config's)")
+    parser.add_argument("--scales", type=float, nargs="+", default=None,
+                        help="relative working sizes whose outputs are averaged, starting with 1 (e.g. 1 1.25)")
     parser.add_argument("--default", action="store_true",
                         help="make it the default model of colorizer.load(), the CLI and the app (over better-PSNR models)")
     args = parser.parse_args(argv)
     config = export_run(args.checkpoint, args.folder, dtype=args.dtype, run_eval=not args.no_eval,
-                        working_size=args.working_size, default=args.default, flip_average=args.flip_average)
+                        working_size=args.working_size, default=args.default, flip_average=args.flip_average,
+                        scales=args.scales)
     print(f"exported {args.folder}: {config['epochs']} epochs, validation PSNR {config['metrics'].get('val_psnr', float('nan')):.2f} dB")
     return 0
 
