@@ -25,7 +25,7 @@ from .hints import hint_channels, parse_hints
 from .images import open_image
 from .upsample import guided_upsample, resize
 from .models import model_info
-from .weights import WeightsError, load_model, read_config
+from .weights import WeightsError, inference_scales, load_model, read_config
 
 __all__ = ["Colorizer", "load", "weights_dir", "shipped_models", "default_model_name", "best_model_name", "MODES"]
 
@@ -99,9 +99,7 @@ class Colorizer:
         self.guide_radius = int(inference.get("guide_radius", 2))
         self.guide_eps = float(inference.get("guide_eps", 1e-3))
         self.flip_average = bool(inference.get("flip_average", False) if flip_average is None else flip_average)
-        self.scales = tuple(float(s) for s in (inference.get("scales", [1.0]) if scales is None else scales))
-        if not self.scales or self.scales[0] != 1.0 or min(self.scales) <= 0:
-            raise ValueError(f"scales must start with 1.0 and be positive, got {self.scales}")
+        self.scales = inference_scales(inference.get("scales", [1.0]) if scales is None else scales)
 
     @property
     def accepts_hints(self):

@@ -10,6 +10,7 @@ Only safetensors and JSON are ever read, so loading weights never runs pickled c
 """
 
 import json
+import numbers
 import os
 from pathlib import Path
 
@@ -82,10 +83,24 @@ def read_config(folder):
         raise WeightsError(f"{path}: normalization needs numeric gray_mean and gray_std")
     if norm["gray_std"] <= 0:
         raise WeightsError(f"{path}: gray_std must be positive")
-    scales = config.get("inference", {}).get("scales", [1.0])
-    if not (isinstance(scales, list) and scales and scales[0] == 1 and all(isinstance(s, (int, float)) and s > 0 for s in scales)):
-        raise WeightsError(f"{path}: inference scales must be a list of positive numbers starting with 1, got {scales!r}")
+    try:
+        inference_scales(config.get("inference", {}).get("scales", [1.0]))
+    except ValueError as e:
+        raise WeightsError(f"{path}: inference {e}") from None
     return config
+
+
+def inference_scales(scales):
+    """``scales`` (relative working sizes, config.json's or a caller's) as a tuple of floats.
+
+    ValueError unless they are a non-empty sequence of positive numbers starting with 1."""
+    try:
+        values = tuple(scales)
+    except TypeError:
+        values = ()
+    if not (values and all(isinstance(v, numbers.Real) and v > 0 for v in values) and values[0] == 1):
+        raise ValueError(f"scales must be a list of positive numbers starting with 1, got {scales!r}")
+    return tuple(float(v) for v in values)
 
 
 def load_model(folder):
