@@ -297,6 +297,9 @@ def test_train_export_load_colorize_round_trip(tmp_path, tiny_data, monkeypatch)
     assert scaled["inference"]["scales"] == [1.0, 1.25] and colorizer.load(tmp_path / "weights" / "tiny_s").scales == (1.0, 1.25)
     assert "1.25x the working size" in (tmp_path / "weights" / "tiny_s" / "README.md").read_text()
     assert "scales" not in snap["inference"]  # one scale unless asked
+    with pytest.raises(ValueError, match="scales"):  # refused before a folder load() would reject is written
+        export_run(run / "epoch_0001.safetensors", tmp_path / "weights" / "tiny_bad", run_eval=False, scales=[1.25, 1.0])
+    assert not (tmp_path / "weights" / "tiny_bad").exists()
     assert colorizer.load().name == "tiny_1"  # exported as the default: served although not the best PSNR
     assert len(json.loads((tmp_path / "weights" / "tiny_1" / "history.json").read_text())["epochs"]) == 1
 

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import colorizer
 from colorizer.models import create_model
-from colorizer.weights import atomic_write_bytes, save_weights
+from colorizer.weights import atomic_write_bytes, inference_scales, save_weights
 
 from .card import model_card
 from .checkpoint import describe_base, load_checkpoint
@@ -47,7 +47,9 @@ def export_run(checkpoint_path, folder, dtype="auto", run_eval=True, working_siz
 
     working_size, flip_average: the inference settings to record (default: the training config's);
     scales: relative working sizes whose outputs inference averages (default: 1.0 alone);
-    default: mark the model as the one ``colorizer.load()`` serves, whatever its PSNR."""
+    default: mark the model as the one ``colorizer.load()`` serves, whatever its PSNR.
+    ValueError for scales that ``colorizer.load`` would refuse, before anything is written."""
+    scales = inference_scales([1.0] if scales is None else scales)
     checkpoint_path, folder = Path(checkpoint_path), Path(folder)
     model_state, _, _, meta = load_checkpoint(checkpoint_path)
     train_config = meta["config"]
@@ -64,7 +66,7 @@ def export_run(checkpoint_path, folder, dtype="auto", run_eval=True, working_siz
         "inference": {
             "working_size": working_size or train_config.get("working_size", 256),
             "flip_average": train_config.get("flip_average", False) if flip_average is None else flip_average,
-            **({"scales": list(scales)} if scales and list(scales) != [1.0] else {}),
+            **({"scales": list(scales)} if len(scales) > 1 else {}),
         },
         "epochs": meta["epoch"] + (base["epochs"] if base else 0),  # a fine-tune counts its base's epochs too
         "data": {**meta["data"], "sources": [Path(s).name for s in meta["data"]["sources"]]},
@@ -141,9 +143,13 @@ def main(argv=None):
     parser.add_argument("--default", action="store_true",
                         help="make it the default model of colorizer.load(), the CLI and the app (over better-PSNR models)")
     args = parser.parse_args(argv)
-    config = export_run(args.checkpoint, args.folder, dtype=args.dtype, run_eval=not args.no_eval,
-                        working_size=args.working_size, default=args.default, flip_average=args.flip_average,
-                        scales=args.scales)
+    try:
+        config = export_run(args.checkpoint, args.folder, dtype=args.dtype, run_eval=not args.no_eval,
+                            working_size=args.working_size, default=args.default, flip_average=args.flip_average,
+                            scales=args.scales)
+    except ValueError as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 1
     print(f"exported {args.folder}: {config['epochs']} epochs, validation PSNR {config['metrics'].get('val_psnr', float('nan')):.2f} dB")
     return 0
 
