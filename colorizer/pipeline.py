@@ -25,6 +25,7 @@ from .hints import hint_channels, parse_hints
 from .images import open_image
 from .upsample import guided_upsample, resize
 from .models import model_info
+from .propagate import propagate_strokes
 from .weights import WeightsError, inference_scales, load_model, read_config
 
 __all__ = ["Colorizer", "load", "weights_dir", "shipped_models", "default_model_name", "best_model_name", "MODES"]
@@ -123,12 +124,30 @@ class Colorizer:
             out = 0.5 * (out + self.model(x.flip(-1)).flip(-1))
         return out
 
+    def _views(self, y_full, y_small, hints, mode):
+        """The network's output at the working size, averaged over ``scales`` for unhinted images."""
+        out = self._network(y_small, hints, flip_average=mode != "seed")
+        if len(self.scales) > 1 and mode != "seed" and not self.model.fixed_size:
+            unhinted = torch.ones(len(out), dtype=torch.bool) if hints is None else hints[:, 2].flatten(1).amax(1) == 0
+            if unhinted.any():
+                size = tuple(y_small.shape[-2:])
+                views = [resize(self._network(resize(y_full, self.working_shape(*y_full.shape[-2:], s))), size) for s in self.scales[1:]]
+                out = torch.where(unhinted[:, None, None, None], (out + sum(views)) / len(self.scales), out)
+        return out
+
+    def _upsample(self, out, y_small, y_full):
+        """Network output (RGB or chroma) at the working size -> chroma N x 2 x H x W at full size."""
+        cbcr_small = rgb_to_ycbcr_torch(out)[:, 1:] if self.model.output == "rgb" else out
+        return guided_upsample(cbcr_small, y_small, y_full, self.guide_radius, self.guide_eps)
+
     @torch.inference_mode()
-    def predict(self, y_full, hints=None, mode="full"):
+    def predict(self, y_full, hints=None, mode="full", strokes=None):
         """The core, batched: y_full N x 1 x H x W float in [0, 1] -> RGB N x 3 x H x W in [0, 1].
 
         hints: None, or a N x 3 x h x w tensor of hint channels at the working size
-        (see ``colorizer.hints``). In "full" mode the result's luminance equals ``y_full``.
+        (see ``colorizer.hints``). strokes: None, or per image None or the full-resolution hint
+        points (``parse_hints`` output) that the output must obey, in their regions
+        (``colorizer.propagate``). In "full" mode the result's luminance equals ``y_full``.
         """
         if mode not in MODES:
             raise ValueError(f"unknown mode {mode!r}; choose one of {MODES}")
@@ -137,19 +156,17 @@ class Colorizer:
             raise ValueError(f"model {self.name!r} does not take color hints")
         size = self.working_shape(*y_full.shape[-2:])
         y_small = resize(y_full, size)
-        out = self._network(y_small, hints, flip_average=mode != "seed")
-        if len(self.scales) > 1 and mode != "seed" and not self.model.fixed_size:
-            unhinted = torch.ones(len(out), dtype=torch.bool) if hints is None else hints[:, 2].flatten(1).amax(1) == 0
-            if unhinted.any():
-                views = [resize(self._network(resize(y_full, self.working_shape(*y_full.shape[-2:], s))), size) for s in self.scales[1:]]
-                out = torch.where(unhinted[:, None, None, None], (out + sum(views)) / len(self.scales), out)
-        if self.model.output == "rgb":
-            if mode == "seed":
-                return resize(out, tuple(y_full.shape[-2:]), mode="nearest").clamp(0, 1)
-            cbcr_small = rgb_to_ycbcr_torch(out)[:, 1:]
-        else:
-            cbcr_small = out
-        cbcr_full = guided_upsample(cbcr_small, y_small, y_full, self.guide_radius, self.guide_eps)
+        out = self._views(y_full, y_small, hints, mode)
+        if self.model.output == "rgb" and mode == "seed":
+            return resize(out, tuple(y_full.shape[-2:]), mode="nearest").clamp(0, 1)
+        cbcr_full = self._upsample(out, y_small, y_full)
+        if any(points is not None for points in strokes or []):
+            # The hinted network spreads a hint's color by what it knows, also across edges into
+            # other regions: propagate_strokes keeps that change to the strokes' own regions.
+            cbcr_auto = self._upsample(self._views(y_full, y_small, None, mode), y_small, y_full)
+            for i, points in enumerate(strokes):
+                if points is not None:
+                    cbcr_full[i : i + 1] = propagate_strokes(y_full[i : i + 1], cbcr_auto[i : i + 1], cbcr_full[i : i + 1], points)
         cbcr_full = fit_chroma_torch(y_full, cbcr_full)
         return ycbcr_to_rgb_torch(torch.cat([y_full, cbcr_full], dim=1)).clamp_(0, 1)
 
@@ -164,7 +181,7 @@ class Colorizer:
         """
         pil = open_image(image)
         y_full = self.luminance(pil)
-        hint_tensor = None
+        hint_tensor = points = None
         if hints is not None and (len(hints) if isinstance(hints, (list, tuple)) else True):
             if not self.accepts_hints:
                 if self.hint_model is None:
@@ -174,7 +191,7 @@ class Colorizer:
                 return self.hint_model.colorize(pil, mode=mode, hints=hints)
             points = parse_hints(hints, pil.size)
             hint_tensor = hint_channels(points, pil.size, self.working_shape(pil.height, pil.width))
-        rgb = self.predict(y_full, hints=hint_tensor, mode=mode)
+        rgb = self.predict(y_full, hints=hint_tensor, mode=mode, strokes=[points])
         return to_pil(rgb[0])
 
     @staticmethod

@@ -1,0 +1,153 @@
+"""Full-resolution, edge-aware color strokes: the output obeys the person's hints.
+
+The network sees hints only as points on its small working grid, so on its own a stroke's color
+is neither kept under the stroke nor kept inside the stroke's region. This step runs after the
+network, on the chroma already brought to full size:
+
+1. the residual ``stroke chroma - network chroma`` is taken at every stroke pixel (any size: a
+   3-pixel dab counts, at its exact pixels);
+2. residual and stroke mask are area-averaged onto a propagation grid (long side at most
+   ``PROPAGATION_SIZE``) and spread by an edge-aware filter guided by the luminance, the domain
+   transform's recursive filter (Gastal and Oliveira, SIGGRAPH 2011) as a normalized
+   convolution: ``delta = F(mask * residual) / (F(mask) + reach)``. Across a luminance edge the
+   filter's weights collapse, so color stays in the stroke's region; ``reach`` (in stroke pixels
+   of mass) makes the change fade with distance, where the network's colors take over again;
+3. the spread residual is brought to full size by the same guided upsampling as the network's
+   chroma, added, and the pixels under the strokes are set to the strokes' chroma exactly.
+
+Measured against Levin, Lischinski and Weiss's optimization (a screened sparse solve, the same
+residual formulation; ``python -m train.propagation_compare``), see ``CHOICE`` below.
+"""
+
+import numpy as np
+import torch
+
+from .upsample import guided_upsample, resize
+
+__all__ = ["PROPAGATION_SIZE", "domain_transform", "propagate_strokes"]
+
+PROPAGATION_SIZE = 256  # long side of the propagation grid; the recursive filter is O(pixels)
+SIGMA_S = 0.12  # spatial reach of the filter, as a fraction of the grid's long side
+SIGMA_R = 0.04  # luminance step (Y in [0, 1]) that counts as one spatial sigma of distance
+REACH = 4.0  # stroke pixels (of the input) at which a stroke's pull is half its full strength
+GATE_SIZE = 64  # long side of the grid on which the hinted network's change is confined
+EDGE_STEP = 0.1  # a luminance step this large costs the gate one long side of distance
+GATE_REACH = 1.0  # in long sides: the gate falls to 1/e at this (geodesic) distance from a stroke
+CHOICE = ""  # filled in with the measured comparison
+
+
+def _scan(x, a):
+    """In place along axis 0 of x (L x C x M): x_j += a_j (x_{j-1} - x_j), then the same
+    backwards; a is L x 1 x M, a[j] linking j - 1 and j."""
+    for j in range(1, len(x)):
+        x[j] += a[j] * (x[j - 1] - x[j])
+    for j in range(len(x) - 2, -1, -1):
+        x[j] += a[j + 1] * (x[j + 1] - x[j])
+
+
+def domain_transform(y, data, sigma_s, sigma_r, iterations=3):
+    """Edge-aware smoothing of ``data`` (C x H x W float32 numpy) guided by ``y`` (H x W, in
+    [0, 1]): the recursive filter of Gastal and Oliveira 2011. ``sigma_s`` in pixels,
+    ``sigma_r`` in units of y. Returns C x H x W float32. Each pass is a loop along one axis with
+    the other axis vectorized, so it costs about (H + W) numpy steps per pass."""
+    ratio = sigma_s / sigma_r
+    across_w = (1.0 + ratio * np.abs(np.diff(y, axis=1, prepend=y[:, :1]))).T[:, None, :].astype(np.float32)  # W x 1 x H
+    across_h = (1.0 + ratio * np.abs(np.diff(y, axis=0, prepend=y[:1]))).astype(np.float32)[:, None, :]  # H x 1 x W
+    x = np.ascontiguousarray(data.transpose(2, 0, 1), dtype=np.float32)  # W x C x H: each step is contiguous
+    for i in range(iterations):
+        sigma = sigma_s * np.sqrt(3.0) * 2 ** (iterations - i - 1) / np.sqrt(4**iterations - 1)
+        a = np.float32(np.exp(-np.sqrt(2.0) / sigma))
+        _scan(x, a**across_w)
+        x = np.ascontiguousarray(x.transpose(2, 1, 0))  # H x C x W
+        _scan(x, a**across_h)
+        x = np.ascontiguousarray(x.transpose(2, 1, 0))
+    return x.transpose(1, 2, 0)
+
+
+def _min_scan(x, cost):
+    """In place along axis 0 of x (L x M): x_j = min(x_j, x_{j-1} + cost_j), then backwards."""
+    for j in range(1, len(x)):
+        np.minimum(x[j], x[j - 1] + cost[j], out=x[j])
+    for j in range(len(x) - 2, -1, -1):
+        np.minimum(x[j], x[j + 1] + cost[j + 1], out=x[j])
+
+
+def geodesic_distance(y, seeds, edge_step, iterations=2):
+    """Distance in pixels (H x W float32) from the ``seeds`` (H x W bool) to every pixel of
+    ``y`` (H x W in [0, 1]) along 4-connected paths where a step costs 1 plus ``(dY /
+    edge_step)^2`` times the long side: a clear luminance edge is far, texture is near.
+    Raster passes along rows and columns (paths turn at most 2 * iterations times)."""
+    long_side = max(y.shape)
+    cost_w = (1.0 + long_side * (np.diff(y, axis=1, prepend=y[:, :1]) / edge_step) ** 2).T.astype(np.float32)  # W x H
+    cost_h = (1.0 + long_side * (np.diff(y, axis=0, prepend=y[:1]) / edge_step) ** 2).astype(np.float32)  # H x W
+    d = np.ascontiguousarray(np.where(seeds, 0.0, np.inf).astype(np.float32).T)  # W x H
+    for _ in range(iterations):
+        _min_scan(d, cost_w)
+        d = np.ascontiguousarray(d.T)  # H x W
+        _min_scan(d, cost_h)
+        d = np.ascontiguousarray(d.T)
+    return d.T
+
+
+def _stroke_pixels(points, height, width):
+    """parse_hints output -> (flat pixel index, Cb Cr per pixel) with repeated pixels averaged."""
+    xs, ys, cbcr = points
+    flat = np.clip(np.asarray(ys, dtype=np.int64), 0, height - 1) * width + np.clip(np.asarray(xs, dtype=np.int64), 0, width - 1)
+    flat, inverse, counts = np.unique(flat, return_inverse=True, return_counts=True)
+    mean = np.stack([np.bincount(inverse, weights=cbcr[:, c], minlength=len(flat)) for c in range(2)], 1) / counts[:, None]
+    return flat, mean
+
+
+def _grid(height, width, size):
+    shrink = min(1.0, size / max(height, width))
+    return max(1, round(height * shrink)), max(1, round(width * shrink))
+
+
+def _splat(flat, values, height, width, grid):
+    """Area-average of sparse full-size pixel values (K x C at flat indices) onto the grid:
+    C x h x w, each input pixel adding 1 / (input pixels per grid cell)."""
+    h, w = grid
+    cell = (flat // width * h // height) * w + (flat % width) * w // width
+    area = (height / h) * (width / w)
+    return np.stack([np.bincount(cell, weights=v, minlength=h * w) for v in values.T]).reshape(-1, h, w) / area, area
+
+
+def stroke_gate(y_full, flat, size=GATE_SIZE, edge_step=EDGE_STEP, reach=GATE_REACH):
+    """1 x 1 x H x W in [0, 1]: how far the hinted network's change may go from the stroke
+    pixels ``flat``: exp(-geodesic distance / (reach x long side)), on a coarse grid (the
+    network's change is coarse; there a soft edge is a step), brought up guided by Y."""
+    height, width = y_full.shape[-2:]
+    grid = _grid(height, width, size)
+    seeds = _splat(flat, np.ones((len(flat), 1)), height, width, grid)[0][0] > 0
+    y_grid = resize(y_full, grid)
+    distance = geodesic_distance(y_grid[0, 0].numpy(), seeds, edge_step)
+    gate = torch.from_numpy(np.exp(-distance / (reach * max(grid))))[None, None]
+    return guided_upsample(gate, y_grid, y_full).clamp_(0, 1) if grid != (height, width) else gate
+
+
+def propagate_strokes(y_full, cbcr_auto, cbcr_hinted, points, size=PROPAGATION_SIZE, sigma_s=SIGMA_S, sigma_r=SIGMA_R, reach=REACH):
+    """Make one image's chroma obey its strokes.
+
+    y_full: 1 x 1 x H x W float luminance in [0, 1]; cbcr_auto, cbcr_hinted: 1 x 2 x H x W the
+    network's chroma at full size without and with the hints; points: ``parse_hints`` output
+    (xs, ys in input pixels, cbcr K x 2). Returns a new 1 x 2 x H x W tensor.
+    """
+    height, width = y_full.shape[-2:]
+    flat, stroke_cbcr = _stroke_pixels(points, height, width)
+    if len(flat) == 0:
+        return cbcr_auto
+    y_full = y_full.float()
+    base = cbcr_auto + stroke_gate(y_full, flat) * (cbcr_hinted - cbcr_auto)
+    residual = stroke_cbcr - base.reshape(2, -1)[:, flat].double().numpy().T  # K x 2
+    grid = _grid(height, width, size)
+    stack, area = _splat(flat, np.concatenate([residual, np.ones((len(flat), 1))], 1), height, width, grid)
+    y_grid = resize(y_full, grid)
+    spread = domain_transform(y_grid[0, 0].numpy(), stack.astype(np.float32), sigma_s * max(grid), sigma_r)
+    # F(impulse) at its own pixel in a flat image, roughly: the scale of F(mask) for one pixel of mass.
+    impulse_peak = 1.0 / (np.pi * (sigma_s * max(grid)) ** 2)
+    delta = torch.from_numpy(spread[:2] / (spread[2] + reach / area * impulse_peak))[None]
+    if grid != (height, width):
+        delta = guided_upsample(delta, y_grid, y_full)
+    out = base + delta.to(base)
+    out.reshape(2, -1)[:, flat] = torch.from_numpy(stroke_cbcr.T).to(out)
+    return out
