@@ -10,7 +10,6 @@ import socket
 import struct
 import subprocess
 import sys
-import time
 import zlib
 from pathlib import Path
 
