@@ -25,12 +25,13 @@ from .hints import hint_channels, parse_hints
 from .images import open_image
 from .upsample import guided_upsample, resize
 from .models import model_info
-from .propagate import propagate_strokes
+from .propagate import propagate_strokes, stroke_gate
+from .sketch import fill_sketch, hint_colors
 from .weights import WeightsError, inference_scales, load_model, read_config
 
 __all__ = ["Colorizer", "load", "weights_dir", "shipped_models", "default_model_name", "best_model_name", "MODES"]
 
-MODES = ("full", "seed")
+MODES = ("full", "seed", "sketch")
 
 
 def weights_dir():
@@ -135,11 +136,6 @@ class Colorizer:
                 out = torch.where(unhinted[:, None, None, None], (out + sum(views)) / len(self.scales), out)
         return out
 
-    def _upsample(self, out, y_small, y_full):
-        """Network output (RGB or chroma) at the working size -> chroma N x 2 x H x W at full size."""
-        cbcr_small = rgb_to_ycbcr_torch(out)[:, 1:] if self.model.output == "rgb" else out
-        return guided_upsample(cbcr_small, y_small, y_full, self.guide_radius, self.guide_eps)
-
     @torch.inference_mode()
     def predict(self, y_full, hints=None, mode="full", strokes=None):
         """The core, batched: y_full N x 1 x H x W float in [0, 1] -> RGB N x 3 x H x W in [0, 1].
@@ -149,8 +145,8 @@ class Colorizer:
         points (``parse_hints`` output) that the output must obey, in their regions
         (``colorizer.propagate``). In "full" mode the result's luminance equals ``y_full``.
         """
-        if mode not in MODES:
-            raise ValueError(f"unknown mode {mode!r}; choose one of {MODES}")
+        if mode not in ("full", "seed"):
+            raise ValueError(f"unknown mode {mode!r} for predict; choose full or seed (sketch: see colorize)")
         y_full = y_full.float()
         if hints is not None and not self.accepts_hints:
             raise ValueError(f"model {self.name!r} does not take color hints")
@@ -159,14 +155,20 @@ class Colorizer:
         out = self._views(y_full, y_small, hints, mode)
         if self.model.output == "rgb" and mode == "seed":
             return resize(out, tuple(y_full.shape[-2:]), mode="nearest").clamp(0, 1)
-        cbcr_full = self._upsample(out, y_small, y_full)
-        if any(points is not None for points in strokes or []):
+        cbcr_small = rgb_to_ycbcr_torch(out)[:, 1:] if self.model.output == "rgb" else out
+        hinted = [i for i, points in enumerate(strokes or []) if points is not None]
+        if hinted:
             # The hinted network spreads a hint's color by what it knows, also across edges into
-            # other regions: propagate_strokes keeps that change to the strokes' own regions.
-            cbcr_auto = self._upsample(self._views(y_full, y_small, None, mode), y_small, y_full)
-            for i, points in enumerate(strokes):
-                if points is not None:
-                    cbcr_full[i : i + 1] = propagate_strokes(y_full[i : i + 1], cbcr_auto[i : i + 1], cbcr_full[i : i + 1], points)
+            # other regions: its change is kept to the strokes' regions (colorizer.propagate).
+            auto = self._views(y_full, y_small, None, mode)
+            cbcr_auto = rgb_to_ycbcr_torch(auto)[:, 1:] if self.model.output == "rgb" else auto
+            size = (y_full.shape[-1], y_full.shape[-2])
+            for i in hinted:
+                gate = stroke_gate(y_small[i : i + 1], strokes[i], size).to(cbcr_small)
+                cbcr_small[i : i + 1] = cbcr_auto[i : i + 1] + gate * (cbcr_small[i : i + 1] - cbcr_auto[i : i + 1])
+        cbcr_full = guided_upsample(cbcr_small, y_small, y_full, self.guide_radius, self.guide_eps)
+        for i in hinted:  # then the strokes' own colors, at full resolution
+            cbcr_full[i : i + 1] = propagate_strokes(y_full[i : i + 1], cbcr_full[i : i + 1], strokes[i])
         cbcr_full = fit_chroma_torch(y_full, cbcr_full)
         return ycbcr_to_rgb_torch(torch.cat([y_full, cbcr_full], dim=1)).clamp_(0, 1)
 
@@ -176,11 +178,18 @@ class Colorizer:
         image: a PIL image, a uint8 array (H x W gray or H x W x 3/4), a path or bytes; color
         input is first made gray with the original's formula. hints: a list of
         ``(x, y, (r, g, b))`` (column, row in input pixels; 8-bit color, only its chroma is used)
-        or an RGBA hint image of the input's size (transparent where there is no hint).
-        Raises ``ImageInputError`` for unusable input.
+        or an RGBA hint image of the input's size (transparent where there is no hint); the
+        output obeys them at full resolution, in their regions (``colorizer.propagate``).
+        mode "sketch": the input is a line drawing whose regions are filled with the colors
+        (luminance too) of the hints inside them (``colorizer.sketch``).
+        Raises ``ImageInputError`` for unusable input, ValueError for unusable hints.
         """
+        if mode not in MODES:
+            raise ValueError(f"unknown mode {mode!r}; choose one of {MODES}")
         pil = open_image(image)
         y_full = self.luminance(pil)
+        if mode == "sketch":  # no network: a line-art network's guess would go to fill_sketch here
+            return to_pil(fill_sketch(y_full, None if hints is None else hint_colors(hints, pil.size))[0])
         hint_tensor = points = None
         if hints is not None and (len(hints) if isinstance(hints, (list, tuple)) else True):
             if not self.accepts_hints:

@@ -24,15 +24,14 @@ import torch
 
 from .upsample import guided_upsample, resize
 
-__all__ = ["PROPAGATION_SIZE", "domain_transform", "propagate_strokes"]
+__all__ = ["PROPAGATION_SIZE", "domain_transform", "geodesic_distance", "stroke_gate", "spread_residual", "propagate_strokes"]
 
 PROPAGATION_SIZE = 256  # long side of the propagation grid; the recursive filter is O(pixels)
 SIGMA_S = 0.12  # spatial reach of the filter, as a fraction of the grid's long side
 SIGMA_R = 0.04  # luminance step (Y in [0, 1]) that counts as one spatial sigma of distance
 REACH = 4.0  # stroke pixels (of the input) at which a stroke's pull is half its full strength
-GATE_SIZE = 64  # long side of the grid on which the hinted network's change is confined
-EDGE_STEP = 0.1  # a luminance step this large costs the gate one long side of distance
-GATE_REACH = 1.0  # in long sides: the gate falls to 1/e at this (geodesic) distance from a stroke
+EDGE_STEP = 0.15  # a luminance step this large costs the gate one long side of distance
+GATE_REACH = 2.0  # in long sides: the gate falls to 1/e at this (geodesic) distance from a stroke
 CHOICE = ""  # filled in with the measured comparison
 
 
@@ -112,42 +111,47 @@ def _splat(flat, values, height, width, grid):
     return np.stack([np.bincount(cell, weights=v, minlength=h * w) for v in values.T]).reshape(-1, h, w) / area, area
 
 
-def stroke_gate(y_full, flat, size=GATE_SIZE, edge_step=EDGE_STEP, reach=GATE_REACH):
-    """1 x 1 x H x W in [0, 1]: how far the hinted network's change may go from the stroke
-    pixels ``flat``: exp(-geodesic distance / (reach x long side)), on a coarse grid (the
-    network's change is coarse; there a soft edge is a step), brought up guided by Y."""
-    height, width = y_full.shape[-2:]
-    grid = _grid(height, width, size)
+def stroke_gate(y_small, points, size, edge_step=EDGE_STEP, reach=GATE_REACH):
+    """1 x 1 x h x w in [0, 1] on the network's working grid (y_small: 1 x 1 x h x w): how
+    far the hinted network's change may go from the strokes (``points`` on an input of ``size``
+    = (width, height)): exp(-geodesic distance / (reach x long side)). On the coarse grid, where
+    the network's change lives anyway, a soft edge is a step."""
+    width, height = size
+    flat, _ = _stroke_pixels(points, height, width)
+    grid = tuple(y_small.shape[-2:])
     seeds = _splat(flat, np.ones((len(flat), 1)), height, width, grid)[0][0] > 0
-    y_grid = resize(y_full, grid)
-    distance = geodesic_distance(y_grid[0, 0].numpy(), seeds, edge_step)
-    gate = torch.from_numpy(np.exp(-distance / (reach * max(grid))))[None, None]
-    return guided_upsample(gate, y_grid, y_full).clamp_(0, 1) if grid != (height, width) else gate
+    distance = geodesic_distance(y_small[0, 0].float().numpy(), seeds, edge_step)
+    return torch.from_numpy(np.exp(-distance / (reach * max(grid))))[None, None]
 
 
-def propagate_strokes(y_full, cbcr_auto, cbcr_hinted, points, size=PROPAGATION_SIZE, sigma_s=SIGMA_S, sigma_r=SIGMA_R, reach=REACH):
+def spread_residual(y, stack, area, sigma_s=SIGMA_S, sigma_r=SIGMA_R, reach=REACH):
+    """The residual spread on the grid: y h x w in [0, 1]; stack 3 x h x w (mask x residual Cb,
+    Cr, and mask, area-averaged); area: input pixels per grid cell. Returns 2 x h x w."""
+    sigma = sigma_s * max(y.shape)
+    spread = domain_transform(y, stack.astype(np.float32), sigma, sigma_r)
+    impulse_peak = 1.0 / (np.pi * sigma**2)  # about F(one pixel of mass) at that pixel, in a flat image
+    return spread[:2] / (spread[2] + reach / area * impulse_peak)
+
+
+def propagate_strokes(y_full, cbcr_full, points, size=PROPAGATION_SIZE):
     """Make one image's chroma obey its strokes.
 
-    y_full: 1 x 1 x H x W float luminance in [0, 1]; cbcr_auto, cbcr_hinted: 1 x 2 x H x W the
-    network's chroma at full size without and with the hints; points: ``parse_hints`` output
-    (xs, ys in input pixels, cbcr K x 2). Returns a new 1 x 2 x H x W tensor.
+    y_full: 1 x 1 x H x W float luminance in [0, 1]; cbcr_full: 1 x 2 x H x W the network's
+    chroma at full size (its hinted change already confined by :func:`stroke_gate`); points:
+    ``parse_hints`` output (xs, ys in input pixels, cbcr K x 2). Returns a new 1 x 2 x H x W.
     """
     height, width = y_full.shape[-2:]
     flat, stroke_cbcr = _stroke_pixels(points, height, width)
     if len(flat) == 0:
-        return cbcr_auto
+        return cbcr_full
     y_full = y_full.float()
-    base = cbcr_auto + stroke_gate(y_full, flat) * (cbcr_hinted - cbcr_auto)
-    residual = stroke_cbcr - base.reshape(2, -1)[:, flat].double().numpy().T  # K x 2
+    residual = stroke_cbcr - cbcr_full.reshape(2, -1)[:, flat].double().numpy().T  # K x 2
     grid = _grid(height, width, size)
     stack, area = _splat(flat, np.concatenate([residual, np.ones((len(flat), 1))], 1), height, width, grid)
     y_grid = resize(y_full, grid)
-    spread = domain_transform(y_grid[0, 0].numpy(), stack.astype(np.float32), sigma_s * max(grid), sigma_r)
-    # F(impulse) at its own pixel in a flat image, roughly: the scale of F(mask) for one pixel of mass.
-    impulse_peak = 1.0 / (np.pi * (sigma_s * max(grid)) ** 2)
-    delta = torch.from_numpy(spread[:2] / (spread[2] + reach / area * impulse_peak))[None]
+    delta = torch.from_numpy(spread_residual(y_grid[0, 0].numpy(), stack, area).astype(np.float32))[None]
     if grid != (height, width):
         delta = guided_upsample(delta, y_grid, y_full)
-    out = base + delta.to(base)
+    out = cbcr_full + delta.to(cbcr_full)
     out.reshape(2, -1)[:, flat] = torch.from_numpy(stroke_cbcr.T).to(out)
     return out
