@@ -163,6 +163,7 @@ class Colorizer:
             auto = self._views(y_full, y_small, None, mode)
             cbcr_auto = rgb_to_ycbcr_torch(auto)[:, 1:] if self.model.output == "rgb" else auto
             size = (y_full.shape[-1], y_full.shape[-2])
+            cbcr_small = cbcr_small.clone()  # written per image below; the network's output may be a view
             for i in hinted:
                 gate = stroke_gate(y_small[i : i + 1], strokes[i], size).to(cbcr_small)
                 cbcr_small[i : i + 1] = cbcr_auto[i : i + 1] + gate * (cbcr_small[i : i + 1] - cbcr_auto[i : i + 1])

@@ -10,8 +10,8 @@ here the fill sets luminance too (a white page can become a blue sky):
    the color of the nearest dab it can reach without crossing a line (raster passes of a
    shortest-path scan as running minima, labels carried in the distances); line pixels then take the color of the
    nearest region beside them;
-3. the drawing is laid over the fill as ink is over paper (multiplied): lines stay as drawn,
-   antialiased edges blend, the page takes the fill color exactly.
+3. ink pixels stay as drawn; the others are the fill times their brightness relative to the
+   page (the page takes the fill color exactly, antialiased line edges blend into it).
 
 A region that no dab reaches is filled with ``guess`` (the hook for a line-art network's
 prediction, N x 3 x H x W RGB) or left white when there is none: no line-art network is
@@ -21,14 +21,17 @@ shipped yet, so the pipeline passes None.
 import numpy as np
 import torch
 import torch.nn.functional as F
+from PIL import Image
 
+from .color import rgb_to_ycbcr, to_gray
 from .hints import parse_hints
 
-__all__ = ["INK_LEVEL", "GAP", "hint_colors", "ink_mask", "fill_sketch"]
+__all__ = ["INK_LEVEL", "GAP", "DAB_CHROMA", "hint_colors", "ink_mask", "fill_sketch", "split_drawing"]
 
 INK_LEVEL = 0.5  # a pixel darker than this fraction of the page's brightness is ink
 GAP = 2  # pixels: gaps up to about 2 * GAP wide in a line are closed
 MAX_SWEEPS = 64  # row + column sweep pairs at most; drawings measured need under 10
+DAB_CHROMA = 0.08  # a painted pixel with more chroma (|Cb, Cr|, RGB in [0, 1]) is a color dab, not a pen line
 _SEGMENT = 2**42  # above any distance * step + label; separates runs in _scan_rows
 _FAR = 2**61  # unreached
 
@@ -52,12 +55,12 @@ def _dilate(mask, radius):
 
 
 def ink_mask(y, gap=GAP):
-    """(lines, page): H x W bool of the drawn strokes in y (1 x 1 x H x W in [0, 1]) with gaps
-    closed (the barriers that regions are split by), and the page's brightness."""
+    """(ink, lines, page): H x W bool of the drawn strokes in y (1 x 1 x H x W in [0, 1]), the
+    same with gaps closed (the barriers that regions are split by), and the page's brightness."""
     page = float(np.percentile(y.flatten()[:: max(1, y.numel() // 100_000)].numpy(), 90)) or 1.0
     ink = (y < INK_LEVEL * page).float()
     closed = 1 - _dilate(1 - _dilate(ink, gap), gap)  # dilate, then erode
-    return closed[0, 0].numpy() > 0, page
+    return ink[0, 0].numpy() > 0, closed[0, 0].numpy() > 0, page
 
 
 def _scan_rows(value, passable, step):
@@ -92,7 +95,7 @@ def fill_sketch(y_full, dabs, guess=None):
     None); guess: None or 1 x 3 x H x W RGB for regions without a dab. Returns 1 x 3 x H x W RGB
     in [0, 1]."""
     height, width = y_full.shape[-2:]
-    lines, page = ink_mask(y_full)
+    ink, lines, page = ink_mask(y_full)
     value = np.full((height, width), _FAR, dtype=np.int64)
     colors, step = np.ones((1, 3)), 1
     if dabs is not None and len(dabs[0]):
@@ -109,4 +112,15 @@ def fill_sketch(y_full, dabs, guess=None):
     fill = torch.from_numpy(colors[label].transpose(2, 0, 1)[None].astype(np.float32))
     empty = torch.from_numpy(~reached)[None, None]
     fill = torch.where(empty, torch.ones(()) if guess is None else guess.float(), fill)
-    return (fill * (y_full.float() / page).clamp(0, 1)).clamp_(0, 1)
+    out = fill * (y_full.float() / page).clamp(0, 1)  # antialiased line edges darken the fill
+    return torch.where(torch.from_numpy(ink)[None, None], y_full.float().expand_as(out), out).clamp_(0, 1)
+
+
+def split_drawing(rgb_uint8):
+    """A drawing painted with gray pens and color brushes on one canvas (H x W x 3 uint8) ->
+    (gray drawing as a PIL "L" image with the dabs made page white, RGBA hint image of the dabs)."""
+    rgb = np.asarray(rgb_uint8)
+    dab = np.linalg.norm(rgb_to_ycbcr(rgb / 255.0)[..., 1:], axis=-1) > DAB_CHROMA
+    gray = np.where(dab, 255, np.clip(np.rint(to_gray(rgb)), 0, 255)).astype(np.uint8)
+    hints = np.concatenate([rgb, np.where(dab, 255, 0).astype(np.uint8)[..., None]], axis=-1)
+    return Image.fromarray(gray, mode="L"), hints

@@ -68,7 +68,7 @@ def region_dabs(rgb_uint8, drawing, rng, side=3):
     the true color (the region's most common color) at a random place inside each region big
     enough. Regions as the issue defines them: enclosed by the lines once small gaps are closed
     (``colorizer.sketch.ink_mask``, what a person sees as closed and dabs)."""
-    lines = ink_mask(torch.from_numpy(drawing / np.float32(255))[None, None])[0]
+    lines = ink_mask(torch.from_numpy(drawing / np.float32(255))[None, None])[1]
     labels, count = ndimage.label(~lines)
     hints, scored = [], []
     for region in range(1, count + 1):

@@ -125,7 +125,7 @@ def main(argv=None):
     parser.add_argument("--files", nargs="*", default=[], help="photo files, a second set at their own size (all one size)")
     parser.add_argument("--counts", default=",".join(map(str, COUNTS)))
     parser.add_argument("--dab", type=int, default=3, help="side of a dab in pixels")
-    parser.add_argument("--limit", type=int, default=0, help="first N images of each set (0 = all)")
+    parser.add_argument("--limit", type=int, default=0, help="N images of each set, evenly spaced (all classes; 0 = all)")
     parser.add_argument("--json", default=None)
     args = parser.parse_args(argv)
     counts = [int(c) for c in args.counts.split(",")]
@@ -145,7 +145,8 @@ def main(argv=None):
     model = model if model.accepts_hints else colorizer.load(model.hint_model)
     results = {"model": model.name}
     for name, images in sets.items():
-        images = images[: args.limit] if args.limit else images
+        if args.limit and args.limit < len(images):
+            images = images[np.linspace(0, len(images) - 1, args.limit).round().astype(int)]
         curve = stroke_curve(model, images, counts, args.dab)
         print(format_curve(name, curve), flush=True)
         results[name] = {str(k): {"mean": float(v.mean()), "worst_change": float((v - curve[counts[0]]).min())} for k, v in curve.items()}

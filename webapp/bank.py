@@ -21,6 +21,7 @@ from colorizer.hub import hub_repo, model_folders
 from colorizer.images import is_gray
 from colorizer.metrics import colorfulness, psnr, ssim
 from colorizer.panel import make_panel
+from colorizer.sketch import split_drawing
 
 __all__ = ["ModelBank", "Handlers", "load_examples", "user_errors", "EXAMPLES_DIR"]
 
@@ -163,6 +164,16 @@ class Handlers:
         return {"colorized": colorized, "gray": gray, "original": original, "seconds": seconds,
                 "model": model.name, "size": image.size}
 
+    def run_sketch(self, image, model_name=None):
+        """A drawing (gray pen lines and color dabs on one canvas, PIL) -> the ``run`` dict, its
+        regions filled with their dabs' colors (sketch mode); "gray" is the drawing's lines."""
+        model = self.bank.get(model_name)
+        drawing, dabs = split_drawing(np.asarray(image.convert("RGB")))
+        start = time.perf_counter()
+        colorized = model.colorize(drawing, mode="sketch", hints=dabs)
+        return {"colorized": colorized, "gray": drawing, "original": None, "seconds": time.perf_counter() - start,
+                "model": f"{model.name} (sketch mode)", "size": image.size}
+
     def _view(self, result):
         """(colorized, gray, original, slider, metrics) for a result panel."""
         original = result["original"]
@@ -199,7 +210,7 @@ class Handlers:
             array = np.rint(array[..., :3] * alpha + 255.0 * (1.0 - alpha)).astype(np.uint8)
         if array is None or (array.ndim >= 2 and array.size and array.min() == array.max()):
             raise gr.Error("Draw something first: the canvas is empty.")
-        return self._view(self.run(colorizer.open_image(array), model_name))
+        return self._view(self.run_sketch(colorizer.open_image(array), model_name))
 
     @user_errors
     def colorize_example(self, model_name, evt: gr.SelectData):
