@@ -130,3 +130,14 @@ def test_sketch_mode_takes_a_dense_hint_image_and_rejects_bad_hints():
         model.colorize(drawing, mode="sketch", hints=[(500, 5, (1, 2, 3))])
     with pytest.raises(ValueError, match="unknown mode"):
         model.colorize(drawing, mode="paint")
+
+
+def test_cli_sketch_mode_takes_dabs_painted_on_the_drawing(tmp_path):
+    from colorizer.cli import main
+
+    drawing = house().convert("RGB")
+    ImageDraw.Draw(drawing).ellipse([60, 60, 68, 68], fill=(58, 134, 255))  # a blue dab in the box
+    drawing.save(tmp_path / "house.png")
+    assert main([str(tmp_path / "house.png"), "-o", str(tmp_path / "out"), "--mode", "sketch"]) == 0
+    out = np.asarray(Image.open(tmp_path / "out" / "house.png"))
+    assert out[45, 45].tolist() == [58, 134, 255] and out[10, 10].tolist() == [255, 255, 255]
