@@ -1,14 +1,11 @@
 """Pictures of a run: the loss curves and example grids (rows gray / output / original)."""
 
-import matplotlib
+import numpy as np
+import torch
+from matplotlib.figure import Figure
+from PIL import Image
 
-matplotlib.use("Agg")  # files only, never a window
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-import torch  # noqa: E402
-from PIL import Image  # noqa: E402
-
-from .batches import forward_rgb, network_input, split_color  # noqa: E402
+from .batches import forward_rgb, network_input, split_color
 
 __all__ = ["save_loss_curve", "save_grid", "grid_image"]
 
@@ -18,7 +15,9 @@ def save_loss_curve(history, path, title="", gray_psnr=None, loss="mse_rgb", col
     batches), and validation PSNR (with the gray baseline as a line when given). ``loss`` and
     ``colorfulness_weight``: the run's, to label what the sums are sums of."""
     epochs = [h["epoch"] for h in history]
-    fig, (ax_loss, ax_psnr) = plt.subplots(1, 2, figsize=(11, 4), dpi=100)
+    # A bare Figure (files only, no pyplot state): runs trained in threads of one process may draw at once.
+    fig = Figure(figsize=(11, 4), dpi=100)
+    ax_loss, ax_psnr = fig.subplots(1, 2)
     ax_loss.plot(epochs, [h["train_loss_sum"] for h in history], label="train")
     ax_loss.plot(epochs, [h["val_loss_sum"] for h in history], label="validation")
     ax_loss.set_xlabel("epoch")
@@ -38,7 +37,6 @@ def save_loss_curve(history, path, title="", gray_psnr=None, loss="mse_rgb", col
     fig.suptitle(title)
     fig.tight_layout()
     fig.savefig(path)
-    plt.close(fig)
 
 
 def grid_image(rows, scale=4, gap=2):
