@@ -30,11 +30,11 @@ _CAPTURE_LOCK = threading.Lock()
 
 
 def check_config(cfg):
-    """ValueError (one line) for settings whose per-step draws come from the host."""
+    """ValueError (one line) for settings the graphed epoch cannot replay: augmentation, hints and
+    the extra set draw on the host every step; torch.compile makes graphs of its own."""
     unsupported = [name for name in ("augment", "hints", "extra_train_data", "compile") if getattr(cfg, name)]
     if unsupported:
-        raise ValueError(f"cuda_graph=true does not support {', '.join(unsupported)}: "
-                         "their per-step random draws are made on the host; turn them or cuda_graph off")
+        raise ValueError(f"cuda_graph=true cannot be used with {', '.join(unsupported)}; turn them or cuda_graph off")
 
 
 def capture(fn, warm_up):

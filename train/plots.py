@@ -1,23 +1,35 @@
 """Pictures of a run: the loss curves and example grids (rows gray / output / original)."""
 
-import numpy as np
-import torch
-from matplotlib.figure import Figure
-from PIL import Image
+import threading
 
-from .batches import forward_rgb, network_input, split_color
+import matplotlib
+
+matplotlib.use("Agg")  # files only, never a window
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+import torch  # noqa: E402
+from PIL import Image  # noqa: E402
+
+from .batches import forward_rgb, network_input, split_color  # noqa: E402
 
 __all__ = ["save_loss_curve", "save_grid", "grid_image"]
+
+# Matplotlib is not thread-safe (its text layout caches are shared) and runs may train in
+# threads of one process (train.seed_runs): one figure at a time.
+_FIGURE_LOCK = threading.Lock()
 
 
 def save_loss_curve(history, path, title="", gray_psnr=None, loss="mse_rgb", colorfulness_weight=0.0):
     """Two panels: train and validation loss per epoch in the original's scale (sum over
     batches), and validation PSNR (with the gray baseline as a line when given). ``loss`` and
     ``colorfulness_weight``: the run's, to label what the sums are sums of."""
+    with _FIGURE_LOCK:
+        _draw_loss_curve(history, path, title, gray_psnr, loss, colorfulness_weight)
+
+
+def _draw_loss_curve(history, path, title, gray_psnr, loss, colorfulness_weight):
     epochs = [h["epoch"] for h in history]
-    # A bare Figure (files only, no pyplot state): runs trained in threads of one process may draw at once.
-    fig = Figure(figsize=(11, 4), dpi=100)
-    ax_loss, ax_psnr = fig.subplots(1, 2)
+    fig, (ax_loss, ax_psnr) = plt.subplots(1, 2, figsize=(11, 4), dpi=100)
     ax_loss.plot(epochs, [h["train_loss_sum"] for h in history], label="train")
     ax_loss.plot(epochs, [h["val_loss_sum"] for h in history], label="validation")
     ax_loss.set_xlabel("epoch")
@@ -37,6 +49,7 @@ def save_loss_curve(history, path, title="", gray_psnr=None, loss="mse_rgb", col
     fig.suptitle(title)
     fig.tight_layout()
     fig.savefig(path)
+    plt.close(fig)
 
 
 def grid_image(rows, scale=4, gap=2):
