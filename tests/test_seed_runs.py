@@ -4,6 +4,7 @@ cards it leads to, from a fake 2000-epoch history."""
 import dataclasses
 import json
 import tarfile
+import time
 
 import pytest
 import torch
@@ -109,3 +110,16 @@ def test_card_from_a_fake_2000_epoch_history(tmp_path, name):
     assert "2000 epochs in 6.7 min" in card and "2,740 steps/s, 274,000 training images/s" in card and "stopped" not in card
     assert "TF32 arithmetic" in card and "it passed and was used" in card and "validation error 1.5001, against 1.5000" in card
     assert "| NVIDIA H200 | graph (TF32) | 300,000 | 1,000,000 |" in card and "| 900 | 5,000 |" in card
+
+
+def test_the_first_run_gets_the_machine_when_it_would_not_finish_in_time(tmp_path, tiny_data):
+    # 10**6 epochs cannot finish in a minute: the other run (left alone, 30 s) is stopped at a report, cleanly.
+    configs = {name: seed_runs._config(name, data=[str(tiny_data)], device="cpu", epochs=10**6, out_dir=str(tmp_path / name),
+                                       threads=1, max_minutes=minutes, **SMALL)
+               for name, minutes in (("seed_cnn_half", 0.1), ("seed_cnn_plateau", 0.5))}
+    lines, started = [], time.monotonic()
+    errors, stopped = seed_runs._train_threads(configs, False, started + 60, lines.append, report_s=0.5)
+    assert errors == {"seed_cnn_half": None, "seed_cnn_plateau": None} and stopped == ["seed_cnn_plateau"]
+    assert time.monotonic() - started < 20
+    assert any("stopping seed_cnn_plateau" in line for line in lines)
+    assert (tmp_path / "seed_cnn_plateau" / "checkpoint.safetensors").exists()

@@ -27,7 +27,8 @@ def _speed_lines(speed, history, config):
     seconds = sum(h["seconds"] for h in history)
     steps = len(history) * -(-config["data"]["train_images"] // tc.get("batch_size", 100))
     planned = speed.get("planned_epochs", len(history))
-    stopped = f" of the planned {planned} (stopped at the time limit)" if planned > len(history) else ""
+    why = f"stopped early to leave the GPU to {speed['stopped_for']}" if speed.get("stopped_for") else "stopped at the time limit"
+    stopped = f" of the planned {planned} ({why})" if planned > len(history) else ""
     beside = (f", at the same time as {' and '.join(speed['beside'])} (threads of one process, one CUDA stream each)"
               if speed.get("beside") else "")
     lines = [

@@ -137,7 +137,8 @@ def epoch_batches(n_main, n_extra, cfg, epoch, fixed_order, device):
 
 def train(cfg, resume=False, show_progress=True, on_epoch=None):
     """Run (or resume) the training described by ``cfg``; returns the run folder.
-    on_epoch: called with each epoch's history record (progress reports)."""
+    on_epoch: called with each epoch's history record (progress reports); if it returns True, the
+    run stops after that epoch as at ``max_minutes`` (checkpoint; ``--resume`` continues)."""
     from .plots import save_grid, save_loss_curve  # matplotlib only when training
 
     started = time.monotonic()
@@ -253,11 +254,10 @@ def train(cfg, resume=False, show_progress=True, on_epoch=None):
             "val_mse": val_mse, "val_psnr": val_psnr, "seconds": time.monotonic() - tick,
         })
         epochs.set_postfix(train=f"{train_loss_sum:.4f}", val=f"{val_loss_sum:.4f}", psnr=f"{val_psnr:.2f}")
-        if on_epoch:
-            on_epoch(history[-1])
+        asked_to_stop = bool(on_epoch and on_epoch(history[-1]))
         done = epoch + 1
         last = done == cfg.epochs
-        out_of_time = (cfg.max_minutes and time.monotonic() - started > 60 * cfg.max_minutes) or done == cfg.stop_after
+        out_of_time = (cfg.max_minutes and time.monotonic() - started > 60 * cfg.max_minutes) or done == cfg.stop_after or asked_to_stop
         if done in cfg.grid_epochs or last or out_of_time:
             save_grid(model, grid_uint8, gray_mean, gray_std, out_dir / f"examples_epoch_{done:04d}.png", done)
         if done % cfg.checkpoint_every == 0 or last or out_of_time or done in cfg.keep_epochs:

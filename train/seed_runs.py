@@ -11,8 +11,9 @@ scripts/device_seed_all.sh for the exact device call) does, against one deadline
 3. ``python -m train.bench`` figures for the eager and the graph path;
 4. ``seed_cnn`` (2000 epochs, the 500-epoch state kept), ``seed_cnn_half`` and ``seed_cnn_plateau``
    (lr 1e-3) as threads of this process, each on its own CUDA stream, ``seed_cnn``'s at the highest
-   priority: its kernels go first and the other two fill the gaps. Each stops cleanly (checkpoint)
-   at the deadline. Progress every 30 s;
+   priority: its kernels go first and the other two fill the gaps. Should ``seed_cnn`` still be
+   projected to miss the deadline, the plateau run, then the half-width run, is stopped to give it
+   the GPU. Each stops cleanly (checkpoint) at the deadline at the latest. Progress every 30 s;
 5. packs ``<run>.tar.gz`` per run (float16 weights with the run's record and history, and its
    example grids) and ``seed_cnn_500.tar.gz`` into DIR, with ``summary.json`` (the check, the bench
    figures, each run's epochs, speed and float16 check): 5 files, ~50 MB, each under 16 MiB.
@@ -91,14 +92,17 @@ def _check(data, device, epochs, work, overrides, log):
 
 
 def _train_threads(configs, cuda, stop_at, log, report_s):
-    """Train ``configs`` ({name: cfg}) in threads, each on its own CUDA stream; {name: traceback or None}."""
-    errors, latest, seen, started = {}, {}, {}, time.monotonic()
+    """Train ``configs`` ({name: cfg}) in threads, each on its own CUDA stream; ({name: traceback or
+    None}, names of the runs stopped early). The first run comes first: whenever it would not finish
+    by ``stop_at`` at its latest rate, the last run still going is stopped (cleanly, checkpointed)."""
+    errors, latest, seen, stopping, started = {}, {}, {}, [], time.monotonic()
+    first = next(iter(configs))
 
     def work(name, cfg):
         try:
             stream = torch.cuda.Stream(priority=PRIORITY.get(name, 0)) if cuda else None
             with torch.cuda.stream(stream) if cuda else contextlib.nullcontext():
-                loop.train(cfg, show_progress=False, on_epoch=lambda record: latest.__setitem__(name, record))
+                loop.train(cfg, show_progress=False, on_epoch=lambda record: latest.__setitem__(name, record) or name in stopping)
             errors[name] = None
         except Exception:  # noqa: BLE001 - one run's failure must not stop the others
             errors[name] = traceback.format_exc()
@@ -115,6 +119,11 @@ def _train_threads(configs, cuda, stop_at, log, report_s):
                 eta = f"the rest in {(cfg.epochs - h['epoch']) / rate / 60:.1f} min" if rate else "no epoch since the last report"
                 log(f"[{now - started:5.0f} s] {name}: epoch {h['epoch']}/{cfg.epochs}, train {h['train_loss_sum']:.4f}, "
                     f"val {h['val_loss_sum']:.4f}, lr {h['lr']:.1e}; {rate:.2f} epochs/s, {eta}; {(stop_at - now) / 60:.1f} min to the stop")
+                if name == first and name not in errors and rate and now + (cfg.epochs - h["epoch"]) / rate > stop_at:
+                    going = [n for n in configs if n != first and n not in errors and n not in stopping]
+                    if going:
+                        stopping.append(going[-1])
+                        log(f"{first} would not finish in time at this rate: stopping {going[-1]} to give it the GPU")
 
     threads = [threading.Thread(target=work, args=item, daemon=True) for item in configs.items()]
     for thread in threads:
@@ -126,7 +135,7 @@ def _train_threads(configs, cuda, stop_at, log, report_s):
             report()
             last = time.monotonic()
     report()
-    return errors
+    return errors, stopping
 
 
 def _slim(checkpoint, target):
@@ -203,11 +212,11 @@ def run_device(out_dir, work_dir, data=DATA, device="cuda", epochs=2000, snapsho
                              cuda_graph=check["cuda_graph"], tf32=check["tf32"], keep_epochs=[snapshot], grid_epochs=[snapshot],
                              checkpoint_every=250, max_minutes=(stop_at - time.monotonic()) / 60, **overrides) for name in runs}
     log(f"[{time.monotonic() - started:5.0f} s] training {', '.join(runs)} for up to {(stop_at - time.monotonic()) / 60:.1f} min")
-    errors = _train_threads(configs, cuda, stop_at, log, report_s)
+    errors, stopped = _train_threads(configs, cuda, stop_at, log, report_s)
     for name, cfg in configs.items():
         run_dir = Path(cfg.out_dir)
         shared = {"error": errors.get(name), "planned_epochs": cfg.epochs, "cuda_graph": cfg.cuda_graph, "tf32": cfg.tf32,
-                  "beside": [n for n in configs if n != name]}
+                  "beside": [n for n in configs if n != name], "stopped_for": next(iter(configs)) if name in stopped else None}
         packs = [(name, run_dir / loop.CHECKPOINT)]
         if name == "seed_cnn":
             packs.append((f"{name}_{snapshot}", run_dir / f"epoch_{snapshot:04d}.safetensors"))
