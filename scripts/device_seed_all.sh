@@ -34,7 +34,9 @@
 # from graphs: ~0.25-0.35 ms a step, 4.5-6.5 min for 2000 epochs, plus ~1.5 min of start,
 # decoding, precision check, bench and capture: it should just fit 7.75 min, if TF32 passes the
 # check. seed_cnn_half and seed_cnn_plateau run at the same time on lower-priority CUDA streams and
-# get what seed_cnn leaves; they will likely stop before 2000 epochs (their cards say where).
+# get what seed_cnn leaves (plateau is as big as seed_cnn, half ~1/4 of its arithmetic but as many
+# launches); whenever seed_cnn is projected to miss the stop, plateau and then half are stopped
+# (checkpointed) to leave it the GPU. Expect them short of 2000 epochs; their cards say where and why.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 case "${1:-}" in
