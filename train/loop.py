@@ -3,7 +3,8 @@
 Per epoch it records, in ``<out_dir>/history.json``, the training and validation loss in the
 original project's scale (sum over batches of the per-batch mean loss, batch 100), as mean loss,
 and the validation PSNR (per image on 8-bit RGB, capped at 50 dB). On CUDA the data set sits on
-the GPU and the loop reads nothing back from it until the epoch ends.
+the GPU and the loop reads nothing back from it until the epoch ends; with ``cuda_graph`` each
+epoch's steps and the validation are CUDA graphs, replayed (train/cuda_graph.py).
 """
 
 import dataclasses
