@@ -73,3 +73,17 @@ def test_a_tensor_learning_rate_is_checkpointed_as_its_number(tmp_path):
     assert sched_state["_last_lr"] == [pytest.approx(1e-4)]
     with pytest.raises(TypeError, match="object"):  # anything else unserializable still fails loudly
         save_checkpoint(tmp_path / "d.safetensors", model, optimizer, None, {"bad": object()})
+
+
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA GPU (runs on the device machine)")
+def test_on_cuda_the_replayed_graphs_train_as_the_eager_loop_does(tmp_path, tiny_data, monkeypatch):
+    # Same seed, same data, float32 (cuDNN would use TF32 by default in the eager loop): only the
+    # rounding of fused vs capturable Adam and cuDNN's summation order may differ.
+    monkeypatch.setattr(torch.backends.cudnn, "allow_tf32", False)
+    monkeypatch.setattr(torch.backends.cuda.matmul, "allow_tf32", False)
+    runs = {graphed: loop.train(tiny_config(tmp_path / str(graphed), tiny_data, epochs=3, batch_size=5, device="cuda",
+                                            cuda_graph=graphed), show_progress=False) for graphed in (False, True)}
+    eager, graph = (json.loads((runs[g] / "history.json").read_text())["epochs"] for g in (False, True))
+    for e, g in zip(eager, graph):
+        assert g["train_loss_sum"] == pytest.approx(e["train_loss_sum"], rel=1e-4)
+        assert g["val_loss_sum"] == pytest.approx(e["val_loss_sum"], rel=1e-4)
