@@ -112,6 +112,7 @@ def _train_threads(configs, cuda, stop_at, log, report_s):
         now = time.monotonic()
         for name, cfg in configs.items():
             h = latest.get(name)
+            steady = name in seen  # the rate since the last report, not since the start (data, capture)
             epoch, then = seen.get(name, (0, started))
             if h and (name not in errors or h["epoch"] > epoch):  # running, or finished since the last report
                 rate = (h["epoch"] - epoch) / (now - then)
@@ -119,7 +120,7 @@ def _train_threads(configs, cuda, stop_at, log, report_s):
                 eta = f"the rest in {(cfg.epochs - h['epoch']) / rate / 60:.1f} min" if rate else "no epoch since the last report"
                 log(f"[{now - started:5.0f} s] {name}: epoch {h['epoch']}/{cfg.epochs}, train {h['train_loss_sum']:.4f}, "
                     f"val {h['val_loss_sum']:.4f}, lr {h['lr']:.1e}; {rate:.2f} epochs/s, {eta}; {(stop_at - now) / 60:.1f} min to the stop")
-                if name == first and name not in errors and rate and now + (cfg.epochs - h["epoch"]) / rate > stop_at:
+                if name == first and steady and name not in errors and rate and now + (cfg.epochs - h["epoch"]) / rate > stop_at:
                     going = [n for n in configs if n != first and n not in errors and n not in stopping]
                     if going:
                         stopping.append(going[-1])
