@@ -218,7 +218,7 @@ def test_compare_runs_every_model(app):
 
 
 def test_training_tables_read_history_and_config(app, fake_weights, tmp_path):
-    import app_training
+    from webapp import training as app_training
 
     table = app_training.error_table(app.bank.folders, app.bank.configs)
     row = table.set_index("model").loc["seed_cnn"]
