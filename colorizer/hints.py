@@ -73,7 +73,7 @@ def hints_from_json(data):
     except RecursionError:
         raise HintError("hints JSON is nested too deeply (it must be a list of [x, y, [r, g, b]])") from None
     except (json.JSONDecodeError, UnicodeDecodeError) as e:
-        raise HintError(f"hints are not valid JSON ({' '.join(str(e).split())})") from None
+        raise HintError(f"hints must be JSON like [[x, y, [r, g, b]], ...], not valid JSON ({' '.join(str(e).split())})") from None
 
 
 def _points(hints, width, height):
