@@ -13,6 +13,11 @@ import signal
 os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
 if not os.environ.get("COLORIZER_HUB_REPO"):
     os.environ.setdefault("HF_HUB_OFFLINE", "1")  # bundled weights only: never touch the network
+# Largest image the app takes (colorizer.open_image reads the limit from here): 2048 x 2048,
+# 4.2 MP, so that one request stays well under 1 GB. Measured server peak over idle: 4096 x 4096
+# (the library's default) /colorize +951 MiB, Upload tab +1020, Compare +1425; 2896 x 2896 Upload
+# +918; 2048 x 2048 /colorize +270, Upload +542 (Compare has a smaller limit: webapp.bank).
+os.environ.setdefault("COLORIZER_MAX_PIXELS", str(2048 * 2048))
 
 import torch  # noqa: E402
 

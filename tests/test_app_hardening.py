@@ -284,3 +284,11 @@ def test_outputs_are_saved_at_png_level_1(served):
     png = Path(json.loads(data)[0]["path"]).read_bytes()
     zlib_header = png[png.index(b"IDAT") + 4:][:2]
     assert zlib_header[0] == 0x78 and zlib_header[1] >> 6 == 0  # FLEVEL 0: the fastest levels
+
+
+def test_memory_limits_are_set(served):
+    """Peak memory under 1 GB per request (measured in the report of issue 19): the app's pixel
+    limit, and a quarter of it for Compare, which holds every model's result."""
+    assert os.environ["COLORIZER_MAX_PIXELS"] == str(2048 * 2048)
+    with pytest.raises(gr.Error, match="too large"):
+        served.app.handlers.compare_models(np.zeros((1025, 1024), np.uint8))

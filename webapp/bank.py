@@ -130,6 +130,10 @@ def _as_rgb_array(image):
     return np.asarray(image.convert("RGB"))
 
 
+# The Compare tab keeps every model's result and makes one panel of them all: at 2896 x 2896
+# that peaked at +1.3 GB over idle, so it takes a quarter of the app's pixel limit (1024 x 1024:
+# +568 MiB, four models).
+COMPARE_MAX_PIXELS = 1024 * 1024
 SSIM_MAX_SIDE = 1024  # SSIM costs ~2 s per megapixel: larger images are scored on a central crop
 
 
@@ -244,7 +248,8 @@ class Handlers:
         one side-by-side panel image of them all)."""
         if path is None:
             raise gr.Error("Upload an image or pick an example first.")
-        results = [self.run(path, name) for _, name in self.bank.choices()]
+        image = colorizer.open_image(path, limit=COMPARE_MAX_PIXELS)
+        results = [self.run(image, name) for _, name in self.bank.choices()]
         first = results[0]
         items = [(first["gray"], "gray input")]
         rows = ["| model | PSNR ↑ | SSIM ↑ | colorfulness | time |", "| --- | ---: | ---: | ---: | ---: |"]
