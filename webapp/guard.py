@@ -18,6 +18,8 @@ import types
 from pathlib import Path
 
 import gradio as gr
+from gradio.utils import get_upload_folder
+from starlette.requests import ClientDisconnect
 
 __all__ = ["MAX_UPLOAD_BYTES", "MAX_BODY_BYTES", "EDITOR_MAX_PIXELS", "BodyLimit", "user_error", "raw_source", "raw_editor",
            "empty_cache_at_shutdown"]
@@ -76,6 +78,8 @@ class BodyLimit:
         except _TooLarge:
             if not started:
                 await self._refuse(send)
+        except ClientDisconnect:  # a client that gave up mid-upload: no bug here, no traceback
+            log.warning("client disconnected during %s %s", scope.get("method"), scope.get("path"))
 
     async def _refuse(self, send):
         log.warning("user error: request body over %d bytes refused", self.max_bytes)
@@ -159,14 +163,18 @@ def raw_editor(editor):
 async def empty_cache_at_shutdown(app):
     """Lifespan of the server: when it stops, every file this app put in Gradio's cache goes,
     with the folders that held them. Gradio's own ``delete_cache`` keeps the cached copies of
-    the examples and the emptied folders (one per file)."""
+    the examples, the emptied folders (one per file) and the upload parser's temporary files
+    of clients that disconnected mid-upload (9 after a 50-client load test)."""
     yield
     blocks = app.get_blocks()
     files = set().union(*blocks.temp_file_sets)
     for block in blocks.blocks.values():
         files |= set(getattr(block, "keep_in_cache", ()))
+    # Gradio's multipart parser leaves its temporary file behind when a client disconnects mid-upload.
+    files |= {str(p) for p in Path(get_upload_folder()).glob("tmp*") if p.is_file()}
     for file in files:
         path = Path(file)
         path.unlink(missing_ok=True)
         with contextlib.suppress(OSError):  # still holds other files: kept
-            path.parent.rmdir()
+            if path.parent != Path(get_upload_folder()):
+                path.parent.rmdir()
