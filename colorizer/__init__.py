@@ -8,7 +8,7 @@ Quick start::
 """
 
 from .color import fit_chroma_torch, rgb_to_ycbcr, rgb_to_ycbcr_torch, to_gray, ycbcr_to_rgb, ycbcr_to_rgb_torch
-from .hints import parse_hints, sample_hints
+from .hints import MAX_HINTS, HintError, hints_from_json, parse_hints, sample_hints
 from .images import ImageInputError, open_image
 from .models import create_model, list_models, model_info
 from . import chroma_net  # noqa: F401  (registers the chroma networks)
@@ -23,6 +23,9 @@ __all__ = [
     "rgb_to_ycbcr_torch",
     "ycbcr_to_rgb_torch",
     "fit_chroma_torch",
+    "HintError",
+    "MAX_HINTS",
+    "hints_from_json",
     "parse_hints",
     "sample_hints",
     "ImageInputError",

@@ -3,21 +3,27 @@
 Colorizes image files, and the image files directly inside folders, into ``OUTDIR/<stem>.png``.
 A file that cannot be done gets one line ``error: <file>: <reason>`` on stderr and no output
 file (outputs are written to a temporary name and renamed); the other files are still done.
-Exit status: 0 all done, 1 some file (or the model) failed, 2 bad usage, 130 interrupted.
+File names are printed with control characters escaped, so every message is one line.
+Exit status: 0 all done, 1 some file (or the model) failed, 2 bad usage, 130 interrupted
+(Ctrl-C), 143 terminated (SIGTERM; SIGHUP gives 129); a signal leaves no temporary file.
 """
 
 import argparse
+import errno
 import io
-import json
 import os
+import signal
+import stat
 import sys
 import tempfile
+import threading
 from pathlib import Path
 
 import numpy as np
 from PIL import Image
 from tqdm import tqdm
 
+from .hints import MAX_HINTS_JSON_BYTES, HintError, hints_from_json
 from .images import ImageInputError, image_extensions, is_gray, max_pixels, open_image, readable_formats
 from .panel import make_panel
 from .pipeline import MODES, load
@@ -64,26 +70,58 @@ def _one_line(error):
     return " ".join(str(error).split())
 
 
+def shown(text):
+    """``text`` (a path, a message) fit for one line of output: control characters such as a
+    newline in a file name are escaped (``\\n``), other characters are kept."""
+    return "".join(c if c.isprintable() or c == " " else c.encode("unicode_escape", "backslashreplace").decode("ascii")
+                   for c in str(text))
+
+
+def _not_a_file(path):
+    """Why ``path`` is neither a regular file nor a folder (a FIFO, a link loop, ...), or None."""
+    try:
+        mode = path.stat().st_mode
+    except OSError as e:
+        if e.errno == errno.ELOOP:
+            return "a symbolic link loop"
+        if e.errno == errno.ENOENT:
+            return "a broken symbolic link" if path.is_symlink() else "no such file or folder"
+        return f"cannot read ({e.strerror or e})"
+    if stat.S_ISREG(mode) or stat.S_ISDIR(mode):
+        return None
+    if stat.S_ISFIFO(mode):
+        return "a named pipe (FIFO), not a regular file"
+    if stat.S_ISSOCK(mode):
+        return "a socket, not a regular file"
+    return "a device, not a regular file"
+
+
 def expand_inputs(inputs, report):
     """The files to colorize, in order: files as given, then each folder's image files (by
-    extension, directly inside, sorted). Inputs that yield nothing are passed to ``report``."""
+    extension, directly inside, sorted). Inputs that yield nothing, and entries of a folder that
+    are neither regular files nor folders (pipes, devices, broken links, link loops: reading
+    them would block, fail or never end), are passed to ``report``."""
     extensions = image_extensions()
     files = []
     for text in inputs:
         path = Path(text)
         try:
             if path.is_dir():
+                found = []
                 # Dot files: macOS leaves "._photo.jpg" metadata beside every photo on some disks.
-                found = sorted(p for p in path.iterdir()
-                               if p.suffix.lower() in extensions and not p.name.startswith(".") and p.is_file())
+                for entry in sorted(p for p in path.iterdir() if not p.name.startswith(".")):
+                    reason = _not_a_file(entry)
+                    if reason is not None:
+                        report(entry, f"skipped: {reason}")
+                    elif entry.suffix.lower() in extensions and entry.is_file():
+                        found.append(entry)
                 if not found:
                     report(path, "no image files in this folder")
                 files += found
             elif path.is_file():
                 files.append(path)
             else:
-                # A pipe or device would block or never end; anything else does not exist.
-                report(path, "not a regular file" if path.exists() else "no such file or folder")
+                report(path, _not_a_file(path) or "not a regular file")
         except OSError as e:
             report(path, f"cannot read ({e.strerror or e})")
     return files
@@ -111,14 +149,20 @@ def plan_outputs(files, outdir, report):
 def read_hints(path):
     """``--hints FILE`` -> a list of ``[x, y, [r, g, b]]`` (JSON) or an RGBA PIL image.
 
-    Raises ValueError or OSError with a one-line message.
+    Raises ValueError or OSError with a one-line message. A JSON file over the library's
+    ``MAX_HINTS_JSON_BYTES`` is refused from its size, before it is read.
     """
-    data = path.read_bytes()
-    if data.lstrip()[:1] == b"[":
-        try:
-            return json.loads(data)
-        except (json.JSONDecodeError, UnicodeDecodeError) as e:
-            raise ValueError(f"not valid JSON ({e})") from None
+    if not path.is_file():
+        raise ValueError("not a regular file" if path.exists() else "no such file")
+    with open(path, "rb") as f:
+        size = os.fstat(f.fileno()).st_size
+        is_json = f.read(64).lstrip()[:1] == b"["
+        if is_json and size > MAX_HINTS_JSON_BYTES:
+            raise HintError(f"hints JSON is too long: {size:,} bytes, the limit is {MAX_HINTS_JSON_BYTES:,}")
+        f.seek(0)
+        data = f.read()
+    if is_json:
+        return hints_from_json(data)
     try:
         with Image.open(io.BytesIO(data), formats=readable_formats()) as image:
             if image.width * image.height > max_pixels():  # from the header, before decoding
@@ -160,7 +204,7 @@ def colorize_file(model, source, out, mode="full", panel=False, hints=None):
 
 def _reason(error, path):
     """One line for ``error: <path>: <reason>``; the library's messages name only the base name."""
-    text = _one_line(error).removeprefix(f"{path.name}: ")
+    text = _one_line(error).removeprefix(f"{_one_line(path.name)}: ")
     if not isinstance(error, (ValueError, OSError)):  # ImageInputError is a ValueError
         text = f"{type(error).__name__}: {text}"  # unexpected, so the type helps a bug report
     return text
@@ -173,7 +217,7 @@ def run(args, parser):
     def report(path, reason):
         nonlocal failed
         failed = True
-        tqdm.write(f"error: {path}: {reason}", file=sys.stderr)
+        tqdm.write(f"error: {shown(path)}: {shown(reason)}", file=sys.stderr)
 
     if args.hints is not None and (len(args.inputs) != 1 or Path(args.inputs[0]).is_dir()):
         parser.error("--hints needs exactly one INPUT, an image file")
@@ -195,7 +239,7 @@ def run(args, parser):
     try:
         model = load(args.model)
     except Exception as e:  # a broken weights folder is user input too: one line, no traceback
-        print(f"error: cannot load model {args.model or '(default)'}: {_one_line(e)}", file=sys.stderr)
+        print(f"error: cannot load model {shown(args.model or '(default)')}: {shown(_one_line(e))}", file=sys.stderr)
         return 1
     if hints is not None and not model.accepts_hints and args.mode != "sketch":
         report(args.hints, f"model {model.name!r} does not take color hints (use a *_hints model)")
@@ -217,12 +261,36 @@ def run(args, parser):
     return 1 if failed else 0
 
 
+class _Terminated(BaseException):
+    """Raised by the handler of SIGTERM / SIGHUP, so that, like Ctrl-C's KeyboardInterrupt, it
+    unwinds through ``write_atomic`` (which removes its temporary file) instead of killing the
+    process mid-write."""
+
+    def __init__(self, signum):
+        super().__init__(signum)
+        self.signum = signum
+
+
+def _terminate(signum, frame):
+    raise _Terminated(signum)
+
+
 def main(argv=None):
-    """Entry point of ``python -m colorizer``; returns the exit status."""
+    """Entry point of ``python -m colorizer``; returns the exit status (128 + the signal's number
+    when stopped by one: 130 for Ctrl-C, 143 for SIGTERM)."""
     parser = build_parser()
     args = parser.parse_args(argv)
+    signals = [s for s in (getattr(signal, "SIGTERM", None), getattr(signal, "SIGHUP", None)) if s is not None]
+    in_main_thread = threading.current_thread() is threading.main_thread()  # handlers can only be set there
+    previous = {s: signal.signal(s, _terminate) for s in signals} if in_main_thread else {}
     try:
         return run(args, parser)
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130
+    except _Terminated as e:
+        print(f"terminated ({signal.Signals(e.signum).name})", file=sys.stderr)
+        return 128 + e.signum
+    finally:
+        for s, handler in previous.items():
+            signal.signal(s, handler)

@@ -11,46 +11,108 @@ gave 24.5 dB against 25.8 with no hints), so dense hints are thinned to one poin
 (the same strokes then gave 27.9 dB).
 """
 
+import json
 import math
+import numbers
+import reprlib
 
 import numpy as np
 import torch
 
 from .color import rgb_to_ycbcr
+from .images import ImageInputError
 
-__all__ = ["HINT_CHANNELS", "HINT_SPACING", "parse_hints", "hint_channels", "sample_hints"]
+__all__ = ["HINT_CHANNELS", "HINT_SPACING", "MAX_HINTS", "MAX_HINTS_JSON_BYTES", "HintError", "parse_hints", "hints_from_json", "hint_channels", "sample_hints"]
 
 HINT_CHANNELS = 3  # Cb, Cr, mask
 HINT_SPACING = 3  # working pixels: at most one hint per block of this side
+# Points in a hint list: far more than anyone clicks (a painted hint image has no such limit,
+# its size is the image's), few enough that checking them takes milliseconds.
+MAX_HINTS = 10_000
+MAX_HINTS_JSON_BYTES = 100 * MAX_HINTS  # "[4095, 4095, [255, 255, 255]], " is 31 bytes
+
+
+class HintError(ImageInputError):
+    """Hints that cannot be used; the message is one line, fit to show to a user."""
 
 
 def parse_hints(hints, size):
     """Validated hints as (xs, ys, cbcr) numpy arrays in input-pixel coordinates.
 
-    hints: a list of ``(x, y, (r, g, b))`` with 8-bit colors, or an RGBA PIL image / H x W x 4
-    uint8 array of the input's size whose non-transparent pixels are hints.
-    size: the input image's (width, height). Raises ValueError with a clear message.
+    hints: a list of at most ``MAX_HINTS`` points ``(x, y, (r, g, b))``: x in [0, width), y in
+    [0, height) (input pixels), r, g, b in 0..255 (8-bit); or an RGBA PIL image / H x W x 4 uint8
+    array of the input's size whose non-transparent pixels are hints.
+    size: the input image's (width, height). Raises :class:`HintError` with a one-line message.
+    Each point's shape is checked level by level, so a malformed list (a nested one, a color of
+    six values, a string) gets a message naming the point, never a NumPy or recursion error.
     """
     width, height = size
     if hasattr(hints, "mode") or isinstance(hints, np.ndarray):
         rgba = np.asarray(hints.convert("RGBA") if hasattr(hints, "mode") else hints)
-        if rgba.ndim != 3 or rgba.shape[-1] != 4 or rgba.shape[:2] != (height, width):
-            raise ValueError(f"a hint image must be RGBA of the input's size {width}x{height}, got {rgba.shape}")
+        if rgba.dtype != np.uint8 or rgba.ndim != 3 or rgba.shape[-1] != 4 or rgba.shape[:2] != (height, width):
+            raise HintError(f"a hint image must be 8-bit RGBA of the input's size {width}x{height}, "
+                            f"got {rgba.dtype} {rgba.shape}")
         ys, xs = np.nonzero(rgba[..., 3] > 0)
-        rgb = rgba[ys, xs, :3]
+        rgb = rgba[ys, xs, :3].astype(np.float64)
     else:
-        try:
-            xs, ys, rgb = zip(*[(x, y, tuple(color)) for x, y, color in hints]) if hints else ((), (), ())
-            xs, ys = np.asarray(xs, dtype=np.float64), np.asarray(ys, dtype=np.float64)
-            rgb = np.asarray(rgb, dtype=np.float64).reshape(-1, 3)
-        except (TypeError, ValueError):
-            raise ValueError("hints must be a list of (x, y, (r, g, b))") from None
-        if ((xs < 0) | (xs >= width) | (ys < 0) | (ys >= height)).any():
-            raise ValueError(f"a hint lies outside the {width}x{height} image")
-        if ((rgb < 0) | (rgb > 255)).any():
-            raise ValueError("hint colors must be 8-bit RGB (0..255)")
-    cbcr = rgb_to_ycbcr(np.asarray(rgb, dtype=np.float64) / 255.0)[:, 1:]
-    return np.asarray(xs), np.asarray(ys), cbcr
+        xs, ys, rgb = _points(hints, width, height)
+    cbcr = rgb_to_ycbcr(rgb / 255.0)[:, 1:]
+    return np.asarray(xs, dtype=np.float64), np.asarray(ys, dtype=np.float64), cbcr
+
+
+def hints_from_json(data):
+    """A hint list from JSON text or bytes ``[[x, y, [r, g, b]], ...]``, for :func:`parse_hints`.
+
+    HintError (one line) for text over ``MAX_HINTS_JSON_BYTES`` (refused before parsing), text
+    that is not JSON, or JSON nested too deeply for the parser."""
+    size = len(data.encode() if isinstance(data, str) else data)
+    if size > MAX_HINTS_JSON_BYTES:
+        raise HintError(f"hints JSON is too long: {size:,} bytes, the limit is {MAX_HINTS_JSON_BYTES:,}")
+    try:
+        return json.loads(data)
+    except RecursionError:
+        raise HintError("hints JSON is nested too deeply (it must be a list of [x, y, [r, g, b]])") from None
+    except (json.JSONDecodeError, UnicodeDecodeError) as e:
+        raise HintError(f"hints must be JSON like [[x, y, [r, g, b]], ...], not valid JSON ({' '.join(str(e).split())})") from None
+
+
+def _points(hints, width, height):
+    """(xs, ys, rgb N x 3) float64 arrays of a list of points, or HintError."""
+    shape = "hints must be a list of [x, y, [r, g, b]]"
+    if not isinstance(hints, (list, tuple)):  # the list itself: a 2-D array is taken as an image above
+        raise HintError(f"{shape}, not {type(hints).__name__}")
+    if len(hints) > MAX_HINTS:
+        raise HintError(f"too many hints: {len(hints):,}, the limit is {MAX_HINTS:,}")
+    values = np.empty((len(hints), 5), dtype=np.float64)
+    for i, point in enumerate(hints):
+        if not (isinstance(point, _SEQUENCES) and len(point) == 3 and isinstance(point[2], _SEQUENCES) and len(point[2]) == 3):
+            raise HintError(f"{shape}; hint {i + 1} is {_short(point)}")
+        numbers_ = (point[0], point[1], *point[2])
+        if not all(isinstance(v, numbers.Real) and not isinstance(v, bool) for v in numbers_):
+            raise HintError(f"{shape} of numbers; hint {i + 1} is {_short(point)}")
+        values[i] = numbers_
+    if not np.isfinite(values).all():
+        raise HintError(f"hint {1 + int(np.flatnonzero(~np.isfinite(values).all(1))[0])} holds NaN or infinity")
+    xs, ys, rgb = values[:, 0], values[:, 1], values[:, 2:]
+    outside = (xs < 0) | (xs >= width) | (ys < 0) | (ys >= height)
+    if outside.any():
+        i = int(np.flatnonzero(outside)[0])
+        raise HintError(f"hint {i + 1} at ({xs[i]:g}, {ys[i]:g}) lies outside the {width}x{height} image")
+    bad_color = ((rgb < 0) | (rgb > 255)).any(1)
+    if bad_color.any():
+        raise HintError(f"hint {1 + int(np.flatnonzero(bad_color)[0])}: colors must be 8-bit RGB (0..255)")
+    return xs, ys, rgb
+
+
+_SEQUENCES = (list, tuple, np.ndarray)
+_REPR = reprlib.Repr()
+_REPR.maxlevel, _REPR.maxlist, _REPR.maxtuple, _REPR.maxstring, _REPR.maxother = 3, 4, 4, 20, 20
+
+
+def _short(value, limit=60):
+    """repr of ``value`` cut to ``limit`` characters (a hint may be nested 100,000 deep)."""
+    text = _REPR.repr(value)  # reprlib stops at maxlevel: no recursion into a deep nest
+    return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
 def hint_channels(points, size, working_shape):

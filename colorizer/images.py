@@ -149,18 +149,20 @@ def _upright(image):
         return image
 
 
-def open_image(source, limit=None):
+def open_image(source, limit=None, alpha=False):
     """A PIL image in mode "RGB" or "L", ready to colorize.
 
     source: a path, bytes, a binary file object, a PIL image or an array (H x W [x 1|3|4];
     uint8, uint16 or float in [0, 1]). limit: max pixels (default :func:`max_pixels`).
+    alpha: keep the transparency instead, as mode "RGBA" (layers of paint, such as hints).
     Raises ImageInputError with a one-line message for anything unusable.
     """
     limit = max_pixels() if limit is None else limit
+    finish = (lambda image: image.convert("RGBA")) if alpha else _flatten_alpha
     if isinstance(source, np.ndarray):
         if source.ndim >= 2:
             _check_size(source.shape[1], source.shape[0], limit)
-        return _flatten_alpha(_to_8bit(_from_array(source)))
+        return finish(_to_8bit(_from_array(source)))
     name = "image"
     if isinstance(source, (str, os.PathLike)):
         name = Path(source).name or str(source)
@@ -180,7 +182,7 @@ def open_image(source, limit=None):
         if image.tell() != 0:
             image.seek(0)  # animated images: the first frame
         image.load()  # decoding errors first, before anything that might hide them
-        return _flatten_alpha(_to_8bit(_upright(image)))
+        return finish(_to_8bit(_upright(image)))
     except ImageInputError:
         raise
     except FileNotFoundError:

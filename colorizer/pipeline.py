@@ -12,6 +12,7 @@ The app, the CLI, evaluation and the tests all go through :class:`Colorizer`.
   resized to the input size, as the original project showed it.
 """
 
+import logging
 import math
 import os
 from pathlib import Path
@@ -33,6 +34,8 @@ __all__ = ["Colorizer", "load", "weights_dir", "shipped_models", "default_model_
 
 MODES = ("full", "seed", "sketch")
 
+log = logging.getLogger(__name__)
+
 
 def weights_dir():
     """Folder of shipped weights: ``$COLORIZER_WEIGHTS`` or ``weights/`` beside the package."""
@@ -40,16 +43,29 @@ def weights_dir():
 
 
 def shipped_models():
-    """{name: config} for every ``weights/<name>/`` folder that holds a readable config."""
+    """{name: config} for every ``weights/<name>/`` folder that holds a readable config.
+
+    A folder whose config does not pass :func:`read_config` is skipped with a warning (logged
+    once per folder and problem): one broken folder must not take the others, the app or the
+    CLI down. Dot folders (a save in progress, see ``save_weights``) are not models."""
     found = {}
     root = weights_dir()
     for folder in sorted(root.iterdir()) if root.is_dir() else []:
-        if (folder / "config.json").is_file():
+        if not folder.name.startswith(".") and (folder / "config.json").is_file():
             try:
                 found[folder.name] = read_config(folder)
-            except WeightsError:
-                continue  # a broken folder must not hide the good ones; load() reports it
+            except WeightsError as e:
+                _warn_once(f"skipping weights folder {folder}: {e}")
     return found
+
+
+_warned = set()
+
+
+def _warn_once(message):
+    if message not in _warned:
+        _warned.add(message)
+        log.warning("%s", message)
 
 
 def best_model_name(configs):
@@ -228,11 +244,8 @@ def load(name_or_path=None, working_size=None, flip_average=None, scales=None):
     ``flip_average`` and ``scales`` override the weights config's (see :class:`Colorizer`). Raises WeightsError
     (naming the file) when the weights cannot be used.
     """
-    hint_model = None
     if name_or_path is None:
-        name_or_path = default_model_name()
-        hint_names = [n for n, c in shipped_models().items() if takes_hints(c)]
-        hint_model = default_model_name(hint_names) if hint_names else None
+        return _load_default(working_size=working_size, flip_average=flip_average, scales=scales)
     path = Path(name_or_path)
     if not (path / "config.json").exists():
         shipped = weights_dir() / str(name_or_path)
@@ -241,8 +254,26 @@ def load(name_or_path=None, working_size=None, flip_average=None, scales=None):
             raise WeightsError(f"no model named {name_or_path!r} (shipped models: {known}) and no such folder")
         path = shipped
     model, config = load_model(path)
-    return Colorizer(model, config, name=path.name, working_size=working_size, hint_model=hint_model, flip_average=flip_average,
-                     scales=scales)
+    return Colorizer(model, config, name=path.name, working_size=working_size, flip_average=flip_average, scales=scales)
+
+
+def _load_default(**options):
+    """The default model (see :func:`load`): the first by :func:`best_model_name` whose tensors
+    load; a folder that fails is skipped with a warning."""
+    configs = shipped_models()
+    hint_names = [n for n, c in configs.items() if takes_hints(c)]
+    hint_model = default_model_name(hint_names) if hint_names else None
+    while configs:
+        name = best_model_name(configs)
+        try:
+            model = load(name, **options)
+        except WeightsError as e:
+            _warn_once(f"skipping weights folder {weights_dir() / name}: {e}")
+            del configs[name]
+            continue
+        model.hint_model = None if model.accepts_hints else hint_model
+        return model
+    raise WeightsError(f"no usable weights found in {weights_dir()}")
 
 
 def takes_hints(config):

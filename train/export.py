@@ -42,9 +42,11 @@ def _pooled_mean(evaluation, key):
 
 
 def export_run(checkpoint_path, folder, dtype="auto", run_eval=True, working_size=None, default=False, flip_average=None,
-               scales=None):
+               scales=None, extra_metrics=None):
     """Write the weights folder for ``checkpoint_path``; returns the config written.
 
+    extra_metrics: measured numbers to record beside the metrics (``training_speed`` from
+    train.seed_runs, which the card shows);
     working_size, flip_average: the inference settings to record (default: the training config's);
     scales: relative working sizes whose outputs inference averages (default: 1.0 alone);
     default: mark the model as the one ``colorizer.load()`` serves, whatever its PSNR.
@@ -77,6 +79,7 @@ def export_run(checkpoint_path, folder, dtype="auto", run_eval=True, working_siz
         config["fine_tuned_from"] = base
     if default:
         config["default"] = True
+    config["metrics"].update(extra_metrics or {})
     if history:
         config["metrics"].update({
             "train_loss_sum": history[-1]["train_loss_sum"],

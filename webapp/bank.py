@@ -9,6 +9,7 @@ does all image work: ``colorizer.open_image`` decodes (after its header size che
 
 import functools
 import json
+import logging
 import threading
 import time
 from pathlib import Path
@@ -22,24 +23,30 @@ from colorizer.images import is_gray
 from colorizer.metrics import colorfulness, psnr, ssim
 from colorizer.panel import make_panel
 from colorizer.sketch import split_drawing
+from webapp.guard import EDITOR_MAX_PIXELS, user_error
 
-__all__ = ["ModelBank", "Handlers", "load_examples", "user_errors", "EXAMPLES_DIR"]
+__all__ = ["ModelBank", "Handlers", "load_examples", "user_errors", "fast_png", "EXAMPLES_DIR"]
 
+log = logging.getLogger("webapp")
 ROOT = Path(__file__).resolve().parents[1]
 EXAMPLES_DIR = ROOT / "examples"
 
 
 def user_errors(fn):
-    """Turn the library's input errors into ``gr.Error`` (shown to the user; the server goes on)."""
+    """Turn the library's input errors into ``gr.Error`` (shown to the user; the server goes on),
+    each logged as one line (:func:`webapp.guard.user_error`); other exceptions are bugs and
+    keep their traceback."""
 
     @functools.wraps(fn)
     def wrapper(*args, **kwargs):
         try:
             return fn(*args, **kwargs)
-        except gr.Error:
-            raise
+        except gr.Error as e:
+            if not e.print_exception:  # made by user_error: logged already
+                raise
+            raise user_error(e.message) from None
         except (colorizer.ImageInputError, colorizer.WeightsError, ValueError) as e:
-            raise gr.Error(str(e)) from None
+            raise user_error(e) from None
 
     return wrapper
 
@@ -56,6 +63,16 @@ class ModelBank:
         only_bundled = folders is None and not hub_repo() and set(self.folders) == set(colorizer.shipped_models())
         self.default = colorizer.default_model_name() if only_bundled else colorizer.best_model_name(self.configs)
         self._cache, self._lock = {}, threading.Lock()
+        while True:  # a default whose tensors do not load is dropped (with a warning), not fatal
+            try:
+                self.get()
+                break
+            except colorizer.WeightsError as e:
+                log.warning("skipping model %s: %s", self.default, e)
+                del self.folders[self.default], self.configs[self.default]
+                if not self.folders:
+                    raise
+                self.default = colorizer.best_model_name(self.configs)
 
     def warm_up(self):
         """Load the default model and run it once, so the first request is as fast as the rest."""
@@ -90,6 +107,17 @@ class ModelBank:
             return self._cache[name]
 
 
+def fast_png(image):
+    """``image`` (or None) marked for PNG compression level 1 when Gradio saves it: on a 512 x 512
+    photo 5x faster than the default level 6 (the largest part of a request's server time after
+    the network, scripts/load_test.py --profile) for a file 20% larger. Pillow merges an image's
+    ``encoderinfo`` into the options of ``save``; tests/test_app_hardening.py checks the
+    served file's zlib level, so a Pillow that stops doing so is noticed."""
+    if image is not None:
+        image.encoderinfo = {**getattr(image, "encoderinfo", {}), "compress_level": 1}
+    return image
+
+
 def load_examples(folder=EXAMPLES_DIR):
     """[(path, caption)] of the built-in examples, in the order of ``examples.json``."""
     index = Path(folder) / "examples.json"
@@ -103,6 +131,10 @@ def _as_rgb_array(image):
     return np.asarray(image.convert("RGB"))
 
 
+# The Compare tab keeps every model's result and makes one panel of them all: at 2896 x 2896
+# that peaked at +1.3 GB over idle, so it takes a quarter of the app's pixel limit (1024 x 1024:
+# +568 MiB, four models).
+COMPARE_MAX_PIXELS = 1024 * 1024
 SSIM_MAX_SIDE = 1024  # SSIM costs ~2 s per megapixel: larger images are scored on a central crop
 
 
@@ -161,7 +193,7 @@ class Handlers:
         start = time.perf_counter()
         colorized = model.colorize(gray if original is None else original, mode=mode or "full")
         seconds = time.perf_counter() - start
-        return {"colorized": colorized, "gray": gray, "original": original, "seconds": seconds,
+        return {"colorized": fast_png(colorized), "gray": fast_png(gray), "original": fast_png(original), "seconds": seconds,
                 "model": model.name, "size": image.size}
 
     def run_sketch(self, image, model_name=None):
@@ -171,7 +203,7 @@ class Handlers:
         drawing, dabs = split_drawing(np.asarray(image.convert("RGB")))
         start = time.perf_counter()
         colorized = model.colorize(drawing, mode="sketch", hints=dabs)
-        return {"colorized": colorized, "gray": drawing, "original": None, "seconds": time.perf_counter() - start,
+        return {"colorized": fast_png(colorized), "gray": fast_png(drawing), "original": None, "seconds": time.perf_counter() - start,
                 "model": f"{model.name} (sketch mode)", "size": image.size}
 
     def _view(self, result):
@@ -201,16 +233,14 @@ class Handlers:
 
     @user_errors
     def colorize_sketch(self, sketch, model_name):
-        """Sketch tab: the Sketchpad's value (a dict with an RGBA 'composite') -> result panel values.
-        Transparent canvas is white paper."""
+        """Sketch tab: the Sketchpad's value (a dict whose 'composite' is a file path, bytes or an
+        RGBA array) -> result panel values. Transparent canvas is white paper."""
         composite = sketch.get("composite") if isinstance(sketch, dict) else sketch
-        array = None if composite is None else np.asarray(composite)
-        if array is not None and array.ndim == 3 and array.shape[-1] == 4 and array.dtype == np.uint8:
-            alpha = array[..., 3:].astype(np.float32) / 255.0
-            array = np.rint(array[..., :3] * alpha + 255.0 * (1.0 - alpha)).astype(np.uint8)
-        if array is None or (array.ndim >= 2 and array.size and array.min() == array.max()):
+        # A file path or bytes (webapp.guard.raw_editor), or an array: opened with the editors' limit.
+        image = None if composite is None else colorizer.open_image(composite, limit=EDITOR_MAX_PIXELS)
+        if image is None or np.ptp(np.asarray(image)) == 0:
             raise gr.Error("Draw something first: the canvas is empty.")
-        return self._view(self.run_sketch(colorizer.open_image(array), model_name))
+        return self._view(self.run_sketch(image, model_name))
 
     @user_errors
     def colorize_example(self, model_name, evt: gr.SelectData):
@@ -229,7 +259,8 @@ class Handlers:
         one side-by-side panel image of them all)."""
         if path is None:
             raise gr.Error("Upload an image or pick an example first.")
-        results = [self.run(path, name) for _, name in self.bank.choices()]
+        image = colorizer.open_image(path, limit=COMPARE_MAX_PIXELS)
+        results = [self.run(image, name) for _, name in self.bank.choices()]
         first = results[0]
         items = [(first["gray"], "gray input")]
         rows = ["| model | PSNR ↑ | SSIM ↑ | colorfulness | time |", "| --- | ---: | ---: | ---: | ---: |"]

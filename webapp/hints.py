@@ -11,7 +11,6 @@ Hints need a network with hint inputs: the selected model if it takes them, else
 best such model (validation PSNR, as :func:`colorizer.load` routes hinted calls).
 """
 
-import json
 import math
 import time
 from pathlib import Path
@@ -22,6 +21,7 @@ from PIL import Image
 
 import colorizer
 from webapp.bank import user_errors
+from webapp.guard import EDITOR_MAX_PIXELS, raw_editor
 from webapp.widgets import PRIVATE, image_out, raw_image
 from colorizer.images import is_gray
 from colorizer.metrics import psnr
@@ -75,11 +75,11 @@ def hint_editor(value):
     """The tab's ``gr.ImageEditor`` showing ``value``: a color brush (palette plus picker) and an
     eraser, no upload into it (images come in through the tab's upload box), no crop or resize;
     CSS class ``has-image`` once it shows an image."""
-    return gr.ImageEditor(value=value, elem_id="hints-editor", elem_classes=[] if value is None else ["has-image"],
+    return raw_editor(gr.ImageEditor(value=value, elem_id="hints-editor", elem_classes=[] if value is None else ["has-image"],
                           label="2 · Paint the colors you know", type="numpy", interactive=True,
                           image_mode="RGBA", sources=(), transforms=(), layers=False, format="png", height=440,
                           brush=gr.Brush(colors=HINT_COLORS, default_color=HINT_COLORS[0], color_mode="defaults", default_size=12),
-                          eraser=gr.Eraser(default_size=16))
+                          eraser=gr.Eraser(default_size=16)))
 
 
 def hint_image(editor, size):
@@ -89,27 +89,26 @@ def hint_image(editor, size):
     Layers are composited in order and resized with area averaging (premultiplied, so a hint
     pixel carries the mean color painted over it); pixels painted less than ``HINT_ALPHA`` of
     255 are dropped, since a faint edge's exported color is too rounded to trust."""
-    layers = [np.asarray(layer) for layer in (editor or {}).get("layers") or [] if layer is not None]
-    layers = [layer for layer in layers if layer.ndim == 3 and layer.shape[-1] == 4]
+    # File paths or bytes (webapp.guard.raw_editor), or arrays: opened with the editors' limit.
+    layers = [colorizer.open_image(layer, limit=EDITOR_MAX_PIXELS, alpha=True)
+              for layer in (editor or {}).get("layers") or [] if layer is not None]
     if not layers:
         return None
-    height, width = layers[0].shape[:2]
+    width, height = layers[0].size
     painted = Image.new("RGBA", (width, height))
     for layer in layers:
-        painted.alpha_composite(Image.fromarray(layer.astype(np.uint8), "RGBA").resize((width, height)))
+        painted.alpha_composite(layer.resize((width, height)))
     hints = np.array(painted.resize(tuple(size), Image.Resampling.BOX))
     hints[..., 3] = np.where(hints[..., 3] >= HINT_ALPHA, 255, 0)
     return Image.fromarray(hints, "RGBA") if hints[..., 3].any() else None
 
 
 def parse_hints_json(text):
-    """``'[[x, y, [r, g, b]], ...]'`` -> the list (empty text: no hints); the library checks the items."""
+    """``'[[x, y, [r, g, b]], ...]'`` -> the list (empty text: no hints). The library refuses
+    text over its size limit unparsed, and checks the items (count, shape, range, NaN)."""
     if not (text or "").strip():
         return []
-    try:
-        value = json.loads(text)
-    except json.JSONDecodeError:
-        value = None
+    value = colorizer.hints_from_json(text)
     if not isinstance(value, list):
         raise gr.Error("hints must be JSON like [[x, y, [r, g, b]], ...] (pixel column, row, 8-bit color)")
     return value

@@ -4,6 +4,7 @@
 
 import gradio as gr
 
+from webapp.guard import raw_editor
 from webapp.hints import HINT_COLORS
 from webapp.widgets import PRIVATE, result_panel
 
@@ -16,9 +17,9 @@ def sketch_tab(handlers, model):
             with gr.Column(scale=2):
                 gr.Markdown("Draw shapes with a gray pen, dab a color inside each: every closed shape is filled with the "
                             "color dabbed in it; shapes without a dab stay white.", elem_id="sketch-how")
-                sketch = gr.Sketchpad(elem_id="sketch-input", label="Draw in gray, dab colors", type="numpy", image_mode="RGBA",
+                sketch = raw_editor(gr.Sketchpad(elem_id="sketch-input", label="Draw in gray, dab colors", type="numpy", image_mode="RGBA",
                                       canvas_size=(384, 384), layers=False, transforms=(), format="png",
-                                      brush=gr.Brush(colors=GRAYS + HINT_COLORS, default_color="#333333", color_mode="fixed", default_size=8))
+                                      brush=gr.Brush(colors=GRAYS + HINT_COLORS, default_color="#333333", color_mode="fixed", default_size=8)))
                 sketch_btn = gr.Button("Colorize my drawing", variant="primary", elem_id="sketch-button")
             with gr.Column(scale=3):
                 sketch_out = result_panel("sketch")

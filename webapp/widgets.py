@@ -1,10 +1,10 @@
 """Components every tab uses: the raw upload box, the result image and the result panel."""
 
-import base64
-import binascii
 import types
 
 import gradio as gr
+
+from webapp.guard import raw_source
 
 __all__ = ["raw_image", "image_out", "result_panel", "PRIVATE"]
 
@@ -13,14 +13,7 @@ PRIVATE = {"api_visibility": "undocumented"}  # UI events: not part of the docum
 
 def _raw_preprocess(self, payload):
     """Preprocess of :func:`raw_image`: the uploaded file's path, or the bytes of base64 data."""
-    if payload is None:
-        return None
-    if (payload.url or "").startswith("data:"):  # base64 from an API call
-        try:
-            return base64.b64decode(payload.url.partition(",")[2], validate=True)
-        except binascii.Error:
-            raise gr.Error("the image is not valid base64 data") from None
-    return None if payload.path is None else str(payload.path)
+    return raw_source(payload)
 
 
 def raw_image(**kwargs):
