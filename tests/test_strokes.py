@@ -141,3 +141,12 @@ def test_cli_sketch_mode_takes_dabs_painted_on_the_drawing(tmp_path):
     assert main([str(tmp_path / "house.png"), "-o", str(tmp_path / "out"), "--mode", "sketch"]) == 0
     out = np.asarray(Image.open(tmp_path / "out" / "house.png"))
     assert out[45, 45].tolist() == [58, 134, 255] and out[10, 10].tolist() == [255, 255, 255]
+
+
+@pytest.mark.parametrize("mode", ["full", "sketch"])
+@pytest.mark.parametrize("hints, message", [([(float("nan"), 1, (1, 2, 3))], "NaN"), ([(1, 1, (float("inf"), 2, 3))], "infinity"),
+                                            ([(1, 1, (1, 2, 3))] * 20_000, "too many hints")])
+def test_bad_hints_get_a_one_line_error_in_both_modes(mode, hints, message):
+    with pytest.raises(ValueError, match=message) as error:
+        Colorizer(BlindNet(), CONFIG).colorize(house(), mode=mode, hints=hints)
+    assert "\n" not in str(error.value)
