@@ -19,6 +19,7 @@ import tempfile
 import threading
 from pathlib import Path
 
+import numpy as np
 from PIL import Image
 from tqdm import tqdm
 
@@ -26,6 +27,7 @@ from .hints import MAX_HINTS_JSON_BYTES, HintError, hints_from_json
 from .images import ImageInputError, image_extensions, is_gray, max_pixels, open_image, readable_formats
 from .panel import make_panel
 from .pipeline import MODES, load
+from .sketch import split_drawing
 
 __all__ = ["main", "build_parser"]
 
@@ -54,7 +56,9 @@ def build_parser():
     parser.add_argument("--panel", action="store_true",
                         help="write gray | colorized | original side by side (gray inputs: gray | colorized)")
     parser.add_argument("--mode", choices=MODES, default="full",
-                        help="full: the input's detail and luminance (default); seed: the network's raw output")
+                        help="full: the input's detail and luminance (default); seed: the network's raw output; "
+                             "sketch: a line drawing whose closed shapes are filled with the colors dabbed in them "
+                             "(--hints, or the drawing's own colored pixels)")
     parser.add_argument("--hints", type=Path, metavar="FILE",
                         help="color hints for a single input: JSON [[x, y, [r, g, b]], ...] or an RGBA image")
     parser.add_argument("--max-pixels", type=_positive_int, metavar="N",
@@ -187,6 +191,8 @@ def write_atomic(path, data):
 def colorize_file(model, source, out, mode="full", panel=False, hints=None):
     """Colorize the file ``source`` into the PNG file ``out``, written atomically."""
     image = open_image(source)
+    if mode == "sketch" and hints is None and not is_gray(image):  # dabs painted on the drawing itself
+        image, hints = split_drawing(np.asarray(image.convert("RGB")))
     result = model.colorize(image, mode=mode, hints=hints)
     if panel:
         gray = image.convert("L")  # PIL's "L" uses the library's BT.601 weights
@@ -235,7 +241,7 @@ def run(args, parser):
     except Exception as e:  # a broken weights folder is user input too: one line, no traceback
         print(f"error: cannot load model {shown(args.model or '(default)')}: {shown(_one_line(e))}", file=sys.stderr)
         return 1
-    if hints is not None and not model.accepts_hints:
+    if hints is not None and not model.accepts_hints and args.mode != "sketch":
         report(args.hints, f"model {model.name!r} does not take color hints (use a *_hints model)")
         return 1
     try:

@@ -27,6 +27,8 @@ __all__ = [
     "rgb_to_ycbcr_torch",
     "ycbcr_to_rgb_torch",
     "fit_chroma_torch",
+    "rgb_to_lab",
+    "delta_e",
 ]
 
 GRAY_WEIGHTS = (0.299, 0.587, 0.114)  # ITU-R BT.601 luma = the original project's gray
@@ -116,3 +118,22 @@ def fit_chroma_torch(y, cbcr):
     scale_high = torch.where(y + high > 1.0, (1.0 - y) / high.clamp_min(1e-12), 1.0)
     scale_low = torch.where(y + low < 0.0, y / (-low).clamp_min(1e-12), 1.0)
     return cbcr * torch.minimum(scale_high, scale_low).clamp_(0.0, 1.0)
+
+
+# sRGB (D65) to CIE XYZ, and the D65 white point, for CIELAB.
+_RGB_TO_XYZ = np.array([[0.4124564, 0.3575761, 0.1804375], [0.2126729, 0.7151522, 0.0721750], [0.0193339, 0.1191920, 0.9503041]])
+_WHITE_D65 = np.array([0.95047, 1.0, 1.08883])
+
+
+def rgb_to_lab(rgb):
+    """float array ... x 3 sRGB in [0, 1] -> ... x 3 CIELAB (L in [0, 100], D65 white)."""
+    rgb = np.asarray(rgb, dtype=np.float64)
+    linear = np.where(rgb <= 0.04045, rgb / 12.92, ((rgb + 0.055) / 1.055) ** 2.4)
+    t = (linear @ _RGB_TO_XYZ.T) / _WHITE_D65
+    f = np.where(t > (6 / 29) ** 3, np.cbrt(t), t / (3 * (6 / 29) ** 2) + 4 / 29)
+    return np.stack([116 * f[..., 1] - 16, 500 * (f[..., 0] - f[..., 1]), 200 * (f[..., 1] - f[..., 2])], axis=-1)
+
+
+def delta_e(rgb_a, rgb_b):
+    """CIE76 color difference (Euclidean in CIELAB) of two float sRGB arrays ... x 3 in [0, 1]."""
+    return np.linalg.norm(rgb_to_lab(rgb_a) - rgb_to_lab(rgb_b), axis=-1)

@@ -26,11 +26,13 @@ from .hints import hint_channels, parse_hints
 from .images import open_image
 from .upsample import guided_upsample, resize
 from .models import model_info
+from .propagate import propagate_strokes, stroke_gate
+from .sketch import fill_sketch, hint_colors
 from .weights import WeightsError, inference_scales, load_model, read_config
 
 __all__ = ["Colorizer", "load", "weights_dir", "shipped_models", "default_model_name", "best_model_name", "MODES"]
 
-MODES = ("full", "seed")
+MODES = ("full", "seed", "sketch")
 
 log = logging.getLogger(__name__)
 
@@ -139,33 +141,51 @@ class Colorizer:
             out = 0.5 * (out + self.model(x.flip(-1)).flip(-1))
         return out
 
+    def _views(self, y_full, y_small, hints, mode):
+        """The network's output at the working size, averaged over ``scales`` for unhinted images."""
+        out = self._network(y_small, hints, flip_average=mode != "seed")
+        if len(self.scales) > 1 and mode != "seed" and not self.model.fixed_size:
+            unhinted = torch.ones(len(out), dtype=torch.bool) if hints is None else hints[:, 2].flatten(1).amax(1) == 0
+            if unhinted.any():
+                size = tuple(y_small.shape[-2:])
+                views = [resize(self._network(resize(y_full, self.working_shape(*y_full.shape[-2:], s))), size) for s in self.scales[1:]]
+                out = torch.where(unhinted[:, None, None, None], (out + sum(views)) / len(self.scales), out)
+        return out
+
     @torch.inference_mode()
-    def predict(self, y_full, hints=None, mode="full"):
+    def predict(self, y_full, hints=None, mode="full", strokes=None):
         """The core, batched: y_full N x 1 x H x W float in [0, 1] -> RGB N x 3 x H x W in [0, 1].
 
         hints: None, or a N x 3 x h x w tensor of hint channels at the working size
-        (see ``colorizer.hints``). In "full" mode the result's luminance equals ``y_full``.
+        (see ``colorizer.hints``). strokes: None, or per image None or the full-resolution hint
+        points (``parse_hints`` output) that the output must obey, in their regions
+        (``colorizer.propagate``). In "full" mode the result's luminance equals ``y_full``.
         """
-        if mode not in MODES:
-            raise ValueError(f"unknown mode {mode!r}; choose one of {MODES}")
+        if mode not in ("full", "seed"):
+            raise ValueError(f"unknown mode {mode!r} for predict; choose full or seed (sketch: see colorize)")
         y_full = y_full.float()
         if hints is not None and not self.accepts_hints:
             raise ValueError(f"model {self.name!r} does not take color hints")
         size = self.working_shape(*y_full.shape[-2:])
         y_small = resize(y_full, size)
-        out = self._network(y_small, hints, flip_average=mode != "seed")
-        if len(self.scales) > 1 and mode != "seed" and not self.model.fixed_size:
-            unhinted = torch.ones(len(out), dtype=torch.bool) if hints is None else hints[:, 2].flatten(1).amax(1) == 0
-            if unhinted.any():
-                views = [resize(self._network(resize(y_full, self.working_shape(*y_full.shape[-2:], s))), size) for s in self.scales[1:]]
-                out = torch.where(unhinted[:, None, None, None], (out + sum(views)) / len(self.scales), out)
-        if self.model.output == "rgb":
-            if mode == "seed":
-                return resize(out, tuple(y_full.shape[-2:]), mode="nearest").clamp(0, 1)
-            cbcr_small = rgb_to_ycbcr_torch(out)[:, 1:]
-        else:
-            cbcr_small = out
+        out = self._views(y_full, y_small, hints, mode)
+        if self.model.output == "rgb" and mode == "seed":
+            return resize(out, tuple(y_full.shape[-2:]), mode="nearest").clamp(0, 1)
+        cbcr_small = rgb_to_ycbcr_torch(out)[:, 1:] if self.model.output == "rgb" else out
+        hinted = [i for i, points in enumerate(strokes or []) if points is not None]
+        if hinted:
+            # The hinted network spreads a hint's color by what it knows, also across edges into
+            # other regions: its change is kept to the strokes' regions (colorizer.propagate).
+            auto = self._views(y_full, y_small, None, mode)
+            cbcr_auto = rgb_to_ycbcr_torch(auto)[:, 1:] if self.model.output == "rgb" else auto
+            size = (y_full.shape[-1], y_full.shape[-2])
+            cbcr_small = cbcr_small.clone()  # written per image below; the network's output may be a view
+            for i in hinted:
+                gate = stroke_gate(y_small[i : i + 1], strokes[i], size).to(cbcr_small)
+                cbcr_small[i : i + 1] = cbcr_auto[i : i + 1] + gate * (cbcr_small[i : i + 1] - cbcr_auto[i : i + 1])
         cbcr_full = guided_upsample(cbcr_small, y_small, y_full, self.guide_radius, self.guide_eps)
+        for i in hinted:  # then the strokes' own colors, at full resolution
+            cbcr_full[i : i + 1] = propagate_strokes(y_full[i : i + 1], cbcr_full[i : i + 1], strokes[i])
         cbcr_full = fit_chroma_torch(y_full, cbcr_full)
         return ycbcr_to_rgb_torch(torch.cat([y_full, cbcr_full], dim=1)).clamp_(0, 1)
 
@@ -175,12 +195,19 @@ class Colorizer:
         image: a PIL image, a uint8 array (H x W gray or H x W x 3/4), a path or bytes; color
         input is first made gray with the original's formula. hints: a list of
         ``(x, y, (r, g, b))`` (column, row in input pixels; 8-bit color, only its chroma is used)
-        or an RGBA hint image of the input's size (transparent where there is no hint).
-        Raises ``ImageInputError`` for unusable input.
+        or an RGBA hint image of the input's size (transparent where there is no hint); the
+        output obeys them at full resolution, in their regions (``colorizer.propagate``).
+        mode "sketch": the input is a line drawing whose regions are filled with the colors
+        (luminance too) of the hints inside them (``colorizer.sketch``).
+        Raises ``ImageInputError`` for unusable input, ValueError for unusable hints.
         """
+        if mode not in MODES:
+            raise ValueError(f"unknown mode {mode!r}; choose one of {MODES}")
         pil = open_image(image)
         y_full = self.luminance(pil)
-        hint_tensor = None
+        if mode == "sketch":  # no network: a line-art network's guess would go to fill_sketch here
+            return to_pil(fill_sketch(y_full, None if hints is None else hint_colors(hints, pil.size))[0])
+        hint_tensor = points = None
         if hints is not None and (len(hints) if isinstance(hints, (list, tuple)) else True):
             if not self.accepts_hints:
                 if self.hint_model is None:
@@ -190,7 +217,7 @@ class Colorizer:
                 return self.hint_model.colorize(pil, mode=mode, hints=hints)
             points = parse_hints(hints, pil.size)
             hint_tensor = hint_channels(points, pil.size, self.working_shape(pil.height, pil.width))
-        rgb = self.predict(y_full, hints=hint_tensor, mode=mode)
+        rgb = self.predict(y_full, hints=hint_tensor, mode=mode, strokes=[points])
         return to_pil(rgb[0])
 
     @staticmethod

@@ -22,6 +22,7 @@ from colorizer.hub import hub_repo, model_folders
 from colorizer.images import is_gray
 from colorizer.metrics import colorfulness, psnr, ssim
 from colorizer.panel import make_panel
+from colorizer.sketch import split_drawing
 from webapp.guard import EDITOR_MAX_PIXELS, user_error
 
 __all__ = ["ModelBank", "Handlers", "load_examples", "user_errors", "fast_png", "EXAMPLES_DIR"]
@@ -195,6 +196,16 @@ class Handlers:
         return {"colorized": fast_png(colorized), "gray": fast_png(gray), "original": fast_png(original), "seconds": seconds,
                 "model": model.name, "size": image.size}
 
+    def run_sketch(self, image, model_name=None):
+        """A drawing (gray pen lines and color dabs on one canvas, PIL) -> the ``run`` dict, its
+        regions filled with their dabs' colors (sketch mode); "gray" is the drawing's lines."""
+        model = self.bank.get(model_name)
+        drawing, dabs = split_drawing(np.asarray(image.convert("RGB")))
+        start = time.perf_counter()
+        colorized = model.colorize(drawing, mode="sketch", hints=dabs)
+        return {"colorized": fast_png(colorized), "gray": fast_png(drawing), "original": None, "seconds": time.perf_counter() - start,
+                "model": f"{model.name} (sketch mode)", "size": image.size}
+
     def _view(self, result):
         """(colorized, gray, original, slider, metrics) for a result panel."""
         original = result["original"]
@@ -229,7 +240,7 @@ class Handlers:
         image = None if composite is None else colorizer.open_image(composite, limit=EDITOR_MAX_PIXELS)
         if image is None or np.ptp(np.asarray(image)) == 0:
             raise gr.Error("Draw something first: the canvas is empty.")
-        return self._view(self.run(image, model_name))
+        return self._view(self.run_sketch(image, model_name))
 
     @user_errors
     def colorize_example(self, model_name, evt: gr.SelectData):

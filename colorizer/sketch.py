@@ -1,0 +1,126 @@
+"""Sketch mode: a line drawing (dark strokes on a light page) filled with the colors dabbed in it.
+
+A drawing has no shading to read colors from, and its white page has no room for chroma, so
+here the fill sets luminance too (a white page can become a blue sky):
+
+1. ink: pixels darker than ``INK_LEVEL`` times the page's brightness; small gaps in the lines
+   are closed (a morphological closing of radius ``GAP``), so a shape drawn with a slightly
+   open outline still holds its color;
+2. every dab's color floods the region it lies in, up to the (closed) lines: each pixel takes
+   the color of the nearest dab it can reach without crossing a line (raster passes of a
+   shortest-path scan as running minima, labels carried in the distances); line pixels then take the color of the
+   nearest region beside them;
+3. ink pixels stay as drawn; the others are the fill times their brightness relative to the
+   page (the page takes the fill color exactly, antialiased line edges blend into it).
+
+A region that no dab reaches is filled with ``guess`` (the hook for a line-art network's
+prediction, N x 3 x H x W RGB) or left white when there is none: no line-art network is
+shipped yet, so the pipeline passes None.
+"""
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from PIL import Image
+
+from .color import rgb_to_ycbcr, to_gray
+from .hints import parse_hints
+
+__all__ = ["INK_LEVEL", "GAP", "DAB_CHROMA", "hint_colors", "ink_mask", "fill_sketch", "split_drawing"]
+
+INK_LEVEL = 0.5  # a pixel darker than this fraction of the page's brightness is ink
+GAP = 2  # pixels: gaps up to about 2 * GAP wide in a line are closed
+MAX_SWEEPS = 64  # row + column sweep pairs at most; drawings measured need under 10
+DAB_CHROMA = 0.08  # a painted pixel with more chroma (|Cb, Cr|, RGB in [0, 1]) is a color dab, not a pen line
+_SEGMENT = 2**42  # above any distance * step + label; separates runs in _scan_rows
+_FAR = 2**61  # unreached
+
+
+def hint_colors(hints, size):
+    """Validated hints (``parse_hints``' checks and errors) as (xs, ys int arrays, rgb K x 3 in
+    [0, 1]): sketch mode needs a dab's whole color, not only its chroma."""
+    xs, ys, _ = parse_hints(hints, size)
+    if hasattr(hints, "mode") or isinstance(hints, np.ndarray):
+        rgba = np.asarray(hints.convert("RGBA") if hasattr(hints, "mode") else hints)
+        rgb = rgba[np.asarray(ys, dtype=np.int64), np.asarray(xs, dtype=np.int64), :3]
+    else:
+        rgb = np.asarray([tuple(color) for _, _, color in hints], dtype=np.float64).reshape(-1, 3)
+    return np.asarray(xs, dtype=np.int64), np.asarray(ys, dtype=np.int64), np.asarray(rgb, dtype=np.float64) / 255.0
+
+
+def _dilate(mask, radius):
+    """Max over a (2 radius + 1) square window, as two 1-D passes (N x 1 x H x W float)."""
+    k = 2 * radius + 1
+    return F.max_pool2d(F.max_pool2d(mask, (1, k), 1, (0, radius)), (k, 1), 1, (radius, 0))
+
+
+def ink_mask(y, gap=GAP):
+    """(ink, lines, page): H x W bool of the drawn strokes in y (1 x 1 x H x W in [0, 1]), the
+    same with gaps closed (the barriers that regions are split by), and the page's brightness."""
+    page = float(np.percentile(y.flatten()[:: max(1, y.numel() // 100_000)].numpy(), 90)) or 1.0
+    ink = (y < INK_LEVEL * page).float()
+    closed = 1 - _dilate(1 - _dilate(ink, gap), gap)  # dilate, then erode
+    return ink[0, 0].numpy() > 0, closed[0, 0].numpy() > 0, page
+
+
+def _scan_rows(value, passable, step):
+    """One shortest-path sweep along every row, both directions, in place: value (H x W int64,
+    ``distance * step + label``, ``_FAR`` if unreached) moves along runs of passable pixels at
+    ``step`` per pixel. A run's minimum of ``value_k - k * step`` is a running minimum
+    (``np.minimum.accumulate``); an offset of ``_SEGMENT`` per run keeps runs apart."""
+    for flip in (False, True):
+        v, p = (value[:, ::-1], passable[:, ::-1]) if flip else (value, passable)
+        offset = np.arange(v.shape[1], dtype=np.int64) * step + np.cumsum(~p, axis=1, dtype=np.int64) * _SEGMENT
+        best = np.minimum.accumulate(v - offset, axis=1) + offset
+        np.minimum(v, np.where(p & (best < _SEGMENT), best, _FAR), out=v)
+
+
+def _spread(value, passable, step, max_sweeps=MAX_SWEEPS):
+    """Alternate row and column sweeps until nothing changes (a slanted, winding region needs a
+    turn per sweep), at most ``max_sweeps`` pairs."""
+    passable_t = np.ascontiguousarray(passable.T)
+    for _ in range(max_sweeps):
+        before = value.copy()
+        value_t = np.ascontiguousarray(value.T)
+        _scan_rows(value_t, passable_t, step)
+        value = np.ascontiguousarray(value_t.T)
+        _scan_rows(value, passable, step)
+        if np.array_equal(value, before):
+            break
+    return value
+
+
+def fill_sketch(y_full, dabs, guess=None):
+    """Fill a drawing: y_full 1 x 1 x H x W in [0, 1]; dabs: :func:`hint_colors` output (or
+    None); guess: None or 1 x 3 x H x W RGB for regions without a dab. Returns 1 x 3 x H x W RGB
+    in [0, 1]."""
+    height, width = y_full.shape[-2:]
+    ink, lines, page = ink_mask(y_full)
+    value = np.full((height, width), _FAR, dtype=np.int64)
+    colors, step = np.ones((1, 3)), 1
+    if dabs is not None and len(dabs[0]):
+        xs, ys, rgb = dabs
+        colors, label = np.unique(rgb, axis=0, return_inverse=True)
+        step = 1 << int(len(colors)).bit_length()  # labels fit below one step of distance
+        keep = ~lines[ys, xs]  # a dab on a line would leak into both sides
+        keep = keep if keep.any() else np.ones_like(keep)
+        value[ys[keep], xs[keep]] = label.ravel()[keep]
+    value = _spread(value, ~lines, step)
+    value = _spread(value, lines, step)  # line pixels: the color of the region beside them
+    reached = value < _FAR
+    label = np.where(reached, value % step, 0)
+    fill = torch.from_numpy(colors[label].transpose(2, 0, 1)[None].astype(np.float32))
+    empty = torch.from_numpy(~reached)[None, None]
+    fill = torch.where(empty, torch.ones(()) if guess is None else guess.float(), fill)
+    out = fill * (y_full.float() / page).clamp(0, 1)  # antialiased line edges darken the fill
+    return torch.where(torch.from_numpy(ink)[None, None], y_full.float().expand_as(out), out).clamp_(0, 1)
+
+
+def split_drawing(rgb_uint8):
+    """A drawing painted with gray pens and color brushes on one canvas (H x W x 3 uint8) ->
+    (gray drawing as a PIL "L" image with the dabs made page white, RGBA hint image of the dabs)."""
+    rgb = np.asarray(rgb_uint8)
+    dab = np.linalg.norm(rgb_to_ycbcr(rgb / 255.0)[..., 1:], axis=-1) > DAB_CHROMA
+    gray = np.where(dab, 255, np.clip(np.rint(to_gray(rgb)), 0, 255)).astype(np.uint8)
+    hints = np.concatenate([rgb, np.where(dab, 255, 0).astype(np.uint8)[..., None]], axis=-1)
+    return Image.fromarray(gray, mode="L"), hints
