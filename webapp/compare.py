@@ -7,7 +7,7 @@ from webapp.widgets import PRIVATE, raw_image
 
 def compare_tab(handlers):
     with gr.Tab("Compare models", id="compare"):
-        compare_gallery = gr.Gallery(label="Gray input · each model · original", columns=4, height=320, render=False,
+        compare_gallery = gr.Gallery(label="Gray input · each model · original", elem_id="compare-gallery", columns=4, height=320, render=False,
                                      object_fit="contain", format="png", elem_classes="pixelated")
         compare_table = gr.Markdown(render=False, elem_id="compare-table")
         compare_panel = gr.Image(label="All in one picture (gray · models · original), to download", format="png",
@@ -16,7 +16,7 @@ def compare_tab(handlers):
         with gr.Row():
             with gr.Column(scale=1):
                 compare_in = raw_image(elem_id="compare-input", label="One image for every model", sources=["upload", "clipboard"], height=260)
-                compare_btn = gr.Button("Run every model", variant="primary")
+                compare_btn = gr.Button("Run every model", variant="primary", elem_id="compare-button")
                 gr.Examples([[path] for path, _ in handlers.examples[::5]], [compare_in], label="or take an example",
                             fn=handlers.compare_models, outputs=[compare_gallery, compare_table, compare_panel], run_on_click=True, cache_examples=False,
                             **PRIVATE)

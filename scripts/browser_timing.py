@@ -1,0 +1,157 @@
+"""What a person feels in the browser: app start, upload-to-result and Compare, in real Chromium.
+
+    python scripts/browser_timing.py [--runs 10] [--size 512] [--screens DIR]
+
+Starts ``python app.py`` on a free port (offline, the shipped weights or ``$COLORIZER_WEIGHTS``)
+and drives Debian's Chromium with Playwright at 1400x1000:
+- start: process launch to the first HTTP 200;
+- upload: a photo-like ``size`` x ``size`` color image (a Linnaeus 5 example, resized) set into
+  the Upload tab's file input, to the ``load`` event of the colorized image that replaces the
+  previous one (the clock runs in the page: ``performance.now()``);
+- compare: a click on "Run every model" to the load of the last gallery image.
+Prints medians; with ``--screens DIR`` also saves a full-page screenshot of every tab at 1400 px
+and 390 px wide (after a result is shown) into DIR.
+"""
+
+import argparse
+import os
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from bench_app import ROOT, free_port, test_image, wait_until_up  # noqa: E402
+
+CHROMIUM = "/usr/bin/chromium"
+ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
+TABS = ["Upload", "Sketch", "Hints", "Examples", "Compare models", "Training", "API & about"]
+
+# Records, in the page, when an <img> inside the element with id `key` loads (load does not
+# bubble, so listen in the capture phase on the document).
+LISTEN = """key => {
+  window.__loads = window.__loads || {};
+  if (window.__listening) return;
+  window.__listening = true;
+  document.addEventListener('load', e => {
+    const t = e.target;
+    if (t.tagName !== 'IMG') return;
+    for (const id of ['upload-colorized', 'compare-gallery']) {
+      if (t.closest('#' + id)) window.__loads[id] = {at: performance.now(), src: t.src};
+    }
+  }, true);
+}"""
+
+
+def wait_for_load(page, key, since):
+    page.wait_for_function(f"() => window.__loads['{key}'] && window.__loads['{key}'].at > {since}", timeout=30_000)
+    return page.evaluate(f"() => window.__loads['{key}'].at") - since
+
+
+def time_uploads(page, images, runs):
+    page.evaluate(LISTEN, "")
+    times = []
+    for i in range(runs + 1):  # the first is a warm-up
+        remove = page.locator("#upload-input button[aria-label='Remove Image']")
+        if remove.count():
+            remove.first.click()
+        start = page.evaluate("performance.now()")
+        page.locator("#upload-input input[type=file]").set_input_files(str(images[i % len(images)]))
+        elapsed = wait_for_load(page, "upload-colorized", start)
+        if i:
+            times.append(elapsed / 1000)
+    return times
+
+
+def time_compare(page, image, runs):
+    page.get_by_role("tab", name="Compare models").click()
+    page.locator("#compare-input input[type=file]").set_input_files(str(image))
+    times = []
+    for i in range(runs + 1):
+        start = page.evaluate("performance.now()")
+        page.locator("#compare-button").click()
+        page.wait_for_function(f"() => window.__loads['compare-gallery'] && window.__loads['compare-gallery'].at > {start}",
+                               timeout=60_000)
+        time.sleep(0.3)  # the other gallery images load within this; take the last load
+        if i:
+            times.append((page.evaluate("() => window.__loads['compare-gallery'].at") - start) / 1000)
+    return times
+
+
+def screens(browser, url, folder, image):
+    folder.mkdir(parents=True, exist_ok=True)
+    for width in (1400, 390):
+        context = browser.new_context(viewport={"width": width, "height": 1000})
+        page = context.new_page()
+        page.goto(url)
+        page.wait_for_selector("#upload-input")
+        for tab in TABS:
+            page.get_by_role("tab", name=tab).click()
+            time.sleep(0.5)
+            if tab == "Upload":
+                page.locator("#upload-input input[type=file]").set_input_files(str(image))
+                page.locator("#upload-colorized img").first.wait_for()
+            elif tab == "Examples":
+                page.locator("#example-gallery .thumbnail-item").nth(21).click()
+                page.locator("#example-colorized img").first.wait_for()
+            elif tab == "Compare models":
+                page.locator("#compare-input input[type=file]").set_input_files(str(image))
+                page.locator("#compare-button").click()
+                page.wait_for_selector("#compare-table table")
+            elif tab == "Hints":
+                page.locator("#hints-input input[type=file]").set_input_files(str(image))
+                page.locator("#hints-auto img").first.wait_for()
+            time.sleep(1.0)
+            name = tab.split()[0].lower()
+            page.screenshot(path=str(folder / f"{name}_{width}.png"), full_page=True)
+        context.close()
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--runs", type=int, default=10)
+    parser.add_argument("--size", type=int, default=512)
+    parser.add_argument("--screens", type=Path, default=None, help="folder for screenshots of every tab")
+    args = parser.parse_args(argv)
+
+    port = free_port()
+    env = {**os.environ, "GRADIO_SERVER_NAME": "127.0.0.1", "GRADIO_SERVER_PORT": str(port),
+           "GRADIO_ANALYTICS_ENABLED": "False", "HF_HUB_OFFLINE": os.environ.get("HF_HUB_OFFLINE", "1")}
+    url = f"http://127.0.0.1:{port}/"
+    start = time.perf_counter()
+    process = subprocess.Popen([sys.executable, "app.py"], cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        wait_until_up(url, process)
+        print(f"app start (process launch to first HTTP 200): {time.perf_counter() - start:.2f} s")
+        examples = sorted((ROOT / "examples").glob("linnaeus5_*.png"))
+        images = [test_image(path, args.size) for path in examples[:2]]
+
+        from playwright.sync_api import sync_playwright
+
+        with sync_playwright() as p:
+            browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+            page = browser.new_page(viewport={"width": 1400, "height": 1000})
+            page.goto(url)
+            page.wait_for_selector("#upload-input")
+            uploads = time_uploads(page, images, args.runs)
+            print(f"upload {args.size}x{args.size} to colorized image loaded, {args.runs} runs: median "
+                  f"{statistics.median(uploads):.3f} s (min {min(uploads):.3f}, max {max(uploads):.3f})")
+            compares = time_compare(page, images[0], max(3, args.runs // 3))
+            print(f"compare (every model) click to last gallery image loaded, {len(compares)} runs: median "
+                  f"{statistics.median(compares):.3f} s (min {min(compares):.3f}, max {max(compares):.3f})")
+            if args.screens:
+                screens(browser, url, args.screens, images[0])
+                print(f"screenshots in {args.screens}")
+            browser.close()
+    finally:
+        process.terminate()
+        try:
+            process.wait(10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
