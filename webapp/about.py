@@ -1,6 +1,7 @@
 """The "API & about" tab and the public API endpoints (``/colorize``, ``/colorize_hints``)."""
 
 import os
+import re
 
 import gradio as gr
 
@@ -30,9 +31,27 @@ Noto Color Emoji characters (SIL Open Font License 1.1) as out-of-dataset pictur
 """
 
 
-def about_tab():
+def served_url(request: gr.Request):
+    """What a client passes to ``Client``: the Space's id on Spaces, else the address this page
+    was served from (a proxy's forwarded host and scheme first, as Gradio resolves its own root)."""
+    if os.environ.get("SPACE_ID"):
+        return os.environ["SPACE_ID"]
+    headers = request.headers if request is not None else {}
+    host = (headers.get("x-forwarded-host") or headers.get("host") or "").split(",")[0].strip()
+    if not re.fullmatch(r"[A-Za-z0-9.\-]+(:[0-9]+)?|\[[0-9A-Fa-f:.]+\](:[0-9]+)?", host):
+        host = "127.0.0.1:7860"  # none, or not a host name: never echo arbitrary header text into the page
+    scheme = (headers.get("x-forwarded-proto") or getattr(getattr(request, "url", None), "scheme", "") or "http").split(",")[0].strip()
+    return f"{'https' if scheme == 'https' else 'http'}://{host}/"
+
+
+def api_doc(request: gr.Request):
+    return API_DOC.format(url=served_url(request))
+
+
+def about_tab(demo):
     with gr.Tab("API & about", id="about"):
-        gr.Markdown(API_DOC.format(url=os.environ.get("SPACE_ID") or "http://127.0.0.1:7860/"))
+        doc = gr.Markdown(API_DOC.format(url=os.environ.get("SPACE_ID") or "http://127.0.0.1:7860/"), elem_id="api-doc")
+    demo.load(api_doc, None, [doc], api_visibility="undocumented", queue=False)
 
 
 def api_endpoints(handlers, hint_handlers, model):

@@ -21,6 +21,7 @@ from colorizer.hub import hub_repo, model_folders
 from colorizer.images import is_gray
 from colorizer.metrics import colorfulness, psnr, ssim
 from colorizer.panel import make_panel
+from train.card import read_blurb
 
 __all__ = ["ModelBank", "Handlers", "load_examples", "user_errors", "EXAMPLES_DIR"]
 
@@ -54,27 +55,50 @@ class ModelBank:
         self.configs = {name: colorizer.read_config(folder) for name, folder in self.folders.items()}
         only_bundled = folders is None and not hub_repo() and set(self.folders) == set(colorizer.shipped_models())
         self.default = colorizer.default_model_name() if only_bundled else colorizer.best_model_name(self.configs)
+        self.blurbs = {name: read_blurb(folder) for name, folder in self.folders.items()}
         self._cache, self._lock = {}, threading.Lock()
 
     def warm_up(self):
         """Load the default model and run it once, so the first request is as fast as the rest."""
         self.get().colorize(np.full((64, 64), 128, np.uint8))
 
+    def title(self, name):
+        """The model's plain-language name: its card's ``title``, else its id."""
+        return self.blurbs[name].get("title", name)
+
     def label(self, name):
-        """'seed_cnn · 2000 epochs · val PSNR 23.10 dB' from the model's config."""
-        config = self.configs[name]
-        parts = [name]
-        if isinstance(config.get("epochs"), int):
-            parts.append(f"{config['epochs']} epochs")
-        val_psnr = config.get("metrics", {}).get("val_psnr")
-        if isinstance(val_psnr, (int, float)):
-            parts.append(f"val PSNR {val_psnr:.2f} dB")
-        return " · ".join(parts)
+        """What a person picks: 'Best (default), 188 epochs', 'Original network, 15 epochs'."""
+        epochs = self.configs[name].get("epochs")
+        return (self.title(name) + (" (default)" if name == self.default else "")
+                + (f", {epochs} epochs" if isinstance(epochs, int) else ""))
+
+    def summary(self, name):
+        """One line on the model: its card's ``summary``, else its network's name."""
+        return self.blurbs[name].get("summary") or f"Network `{self.configs[name]['architecture']['name']}`."
+
+    def numbers(self):
+        """Markdown table of every model's measured numbers (ids, epochs, validation and test PSNR
+        against the gray baseline, colorfulness against the originals')."""
+        rows = ["| model | id | epochs | validation PSNR | test PSNR (gray) | colorfulness (originals) |",
+                "| --- | --- | ---: | ---: | --- | --- |"]
+        for name in self.ordered():
+            metrics = self.configs[name].get("metrics", {})
+            tests = [(Path(source).name.split(".")[0].split("-")[0], row) for source, row in (metrics.get("evaluation") or {}).items()
+                     if isinstance(row, dict)]
+            test_psnr = "; ".join(f"{s} {_fmt(r.get('psnr'), '{:.2f}')} ({_fmt(r.get('psnr_gray'), '{:.2f}')})" for s, r in tests)
+            colorful = "; ".join(f"{s} {_fmt(r.get('colorfulness'), '{:.1f}')} ({_fmt(r.get('colorfulness_original'), '{:.1f}')})"
+                                 for s, r in tests)
+            rows.append(f"| {self.title(name)} | `{name}` | {self.configs[name].get('epochs', '–')} | "
+                        f"{_fmt(metrics.get('val_psnr'), '{:.2f} dB')} | {test_psnr or '–'} | {colorful or '–'} |")
+        return "\n".join(rows)
+
+    def ordered(self):
+        """Model ids, the default first."""
+        return [self.default] + [n for n in sorted(self.folders) if n != self.default]
 
     def choices(self):
-        """Dropdown choices (label, name), best model first."""
-        names = [self.default] + [n for n in sorted(self.folders) if n != self.default]
-        return [(self.label(n), n) for n in names]
+        """Dropdown choices (label, name), the default first."""
+        return [(self.label(n), n) for n in self.ordered()]
 
     def get(self, name=None):
         """The cached :class:`colorizer.Colorizer` for ``name`` (default: the best model)."""
@@ -121,9 +145,9 @@ def _fmt(value, pattern):
 
 
 def metrics_markdown(model, seconds, size, output, gray, original=None):
-    """The numbers shown beside the pictures: PSNR and SSIM of the output and of the gray
-    baseline against the original (when there is one), and colorfulness."""
-    head = f"**{model}** · {size[0]}×{size[1]} px · {seconds * 1000:.0f} ms"
+    """The Numbers section of a result: the model's id and time, PSNR and SSIM of the output and
+    of the gray baseline against the original (when there is one), and colorfulness."""
+    head = f"Model `{model}` · {size[0]}×{size[1]} px · {seconds * 1000:.0f} ms in the network and pipeline"
     out, gray3 = _as_rgb_array(output), _as_rgb_array(gray)
     if original is None:
         return f"{head}\n\nNo color original to compare with. Colorfulness of the output: {colorfulness(out):.1f}."
@@ -136,7 +160,7 @@ def metrics_markdown(model, seconds, size, output, gray, original=None):
         f"| gray baseline | {psnr(gray3, orig):.2f} dB | {_fmt(_ssim(gray3, orig), '{:.3f}')} | {colorfulness(gray3):.1f} |",
         f"| original | | | {colorfulness(orig):.1f} |",
     ]
-    return head + "\n\n" + "\n".join(rows)
+    return head + "\n\n" + "\n".join(rows) + "\n\nPSNR: how close the colors are to the original's (higher is closer); SSIM: how alike the structure is (1 is identical); colorfulness: how vivid (Hasler-Süsstrunk)."
 
 
 class Handlers:
@@ -164,12 +188,23 @@ class Handlers:
                 "model": model.name, "size": image.size}
 
     def _view(self, result):
-        """(colorized, gray, original, slider, metrics) for a result panel."""
+        """(colorized, original, before/after pair, summary, result) for a result panel; the
+        result goes to a ``gr.State`` that :meth:`numbers` reads after the pictures are shown (the
+        numbers, SSIM above all, cost more than the colorization)."""
         original = result["original"]
-        text = metrics_markdown(result["model"], result["seconds"], result["size"], result["colorized"],
-                                result["gray"], original)
-        return (result["colorized"], result["gray"], gr.update(value=original, visible=original is not None),
-                (result["gray"], result["colorized"]), text)
+        width, height = result["size"]
+        summary = (f"**{self.bank.title(result['model'])}** colorized this {width}×{height} image in "
+                   f"{result['seconds'] * 1000:.0f} ms. Drag the bar on the picture to compare with the gray input"
+                   + ("; the true colors are beside it." if original is not None else "."))
+        return (result["colorized"], gr.update(value=original, visible=original is not None),
+                (result["gray"], result["colorized"]), summary, result)
+
+    def numbers(self, result):
+        """The Numbers section for a kept result -> (markdown, cleared state)."""
+        if not result:
+            return gr.skip(), None
+        return metrics_markdown(result["model"], result["seconds"], result["size"], result["colorized"],
+                                result["gray"], result["original"]), None
 
     @user_errors
     def colorize_upload(self, path, model_name, mode="full"):
@@ -214,27 +249,42 @@ class Handlers:
 
     @user_errors
     def compare_models(self, path):
-        """Compare tab: one input through every model -> (gallery items, metrics table markdown,
-        one side-by-side panel image of them all)."""
+        """Compare tab, first step: one input through every model -> (gallery items (image,
+        caption), table of PSNR, colorfulness and time, the results kept for
+        :meth:`compare_numbers`)."""
         if path is None:
             raise gr.Error("Upload an image or pick an example first.")
-        results = [self.run(path, name) for _, name in self.bank.choices()]
+        results = [self.run(path, name) for name in self.bank.ordered()]
         first = results[0]
         items = [(first["gray"], "gray input")]
-        rows = ["| model | PSNR ↑ | SSIM ↑ | colorfulness | time |", "| --- | ---: | ---: | ---: | ---: |"]
-        for r in results:
-            out = _as_rgb_array(r["colorized"])
-            if first["original"] is not None:
-                orig = _as_rgb_array(first["original"])
-                p, s = psnr(out, orig), _fmt(_ssim(out, orig), "{:.3f}")
-                items.append((r["colorized"], f"{r['model']} · {p:.2f} dB"))
-                rows.append(f"| {self.bank.label(r['model'])} | {p:.2f} dB | {s} | {colorfulness(out):.1f} | {r['seconds'] * 1000:.0f} ms |")
-            else:
-                items.append((r["colorized"], r["model"]))
-                rows.append(f"| {self.bank.label(r['model'])} | | | {colorfulness(out):.1f} | {r['seconds'] * 1000:.0f} ms |")
+        items += [(r["colorized"], self.bank.title(r["model"])) for r in results]
         if first["original"] is not None:
-            orig = _as_rgb_array(first["original"])
-            gray3 = _as_rgb_array(first["gray"])
-            rows.append(f"| gray baseline | {psnr(gray3, orig):.2f} dB | {_fmt(_ssim(gray3, orig), '{:.3f}')} | {colorfulness(gray3):.1f} | |")
             items.append((first["original"], "original"))
-        return items, "\n".join(rows), make_panel([image for image, _ in items])
+        return items, self._compare_table(results), results
+
+    def compare_numbers(self, results):
+        """Compare tab, second step: (the table with SSIM added, one side-by-side picture of gray,
+        every model and the original, cleared state)."""
+        if not results:
+            return gr.skip(), gr.skip(), None
+        first = results[0]
+        images = [first["gray"]] + [r["colorized"] for r in results] + [first["original"]] * (first["original"] is not None)
+        return self._compare_table(results, with_ssim=True), make_panel(images), None
+
+    def _compare_table(self, results, with_ssim=False):
+        original = results[0]["original"]
+        orig = None if original is None else _as_rgb_array(original)
+        ssim_head = (" SSIM ↑ |", " ---: |") if with_ssim else ("", "")
+        rows = [f"| model | PSNR ↑ |{ssim_head[0]} colorfulness | time |", f"| --- | ---: |{ssim_head[1]} ---: | ---: |"]
+
+        def row(label, image, ms="", scored=True):
+            arr = _as_rgb_array(image)
+            cells = ["", ""] if orig is None or not scored else [f"{psnr(arr, orig):.2f} dB", _fmt(_ssim(arr, orig), "{:.3f}") if with_ssim else ""]
+            return f"| {label} | {cells[0]} |{f' {cells[1]} |' if with_ssim else ''} {colorfulness(arr):.1f} | {ms} |"
+
+        rows += [row(f"{self.bank.label(r['model'])} (`{r['model']}`)", r["colorized"], f"{r['seconds'] * 1000:.0f} ms") for r in results]
+        if orig is not None:
+            rows.append(row("gray baseline", results[0]["gray"]))
+            rows.append(row("original", original, scored=False))
+        note = "" if with_ssim else "\n\n*SSIM follows in a moment.*"
+        return "\n".join(rows) + note
