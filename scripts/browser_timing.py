@@ -14,6 +14,7 @@ and 390 px wide (after a result is shown) into DIR.
 """
 
 import argparse
+import math
 import os
 import statistics
 import subprocess
@@ -90,6 +91,25 @@ def open_tab(page, name):
         page.locator(".overflow-dropdown button", has_text=name).first.click()
 
 
+def draw_sun(page):
+    """A sun near the top of the sketch paper and a line of ground near its bottom."""
+    page.locator("#sketch-input button[aria-label='Brush']").click()
+    box = page.locator("#sketch-input canvas").first.bounding_box()
+    cx, cy = box["x"] + box["width"] / 2, box["y"] + box["height"] / 2
+    side = min(box["width"], box["height"]) * 0.6  # about the paper's side
+    for radius in (6, 12, 18):
+        page.mouse.move(cx + radius, cy - side * 0.4)
+        page.mouse.down()
+        for step in range(1, 13):
+            angle = step * 3.14159 / 6
+            page.mouse.move(cx + radius * math.cos(angle), cy - side * 0.4 + radius * math.sin(angle), steps=2)
+        page.mouse.up()
+    page.mouse.move(cx - side * 0.4, cy + side * 0.35)
+    page.mouse.down()
+    page.mouse.move(cx + side * 0.4, cy + side * 0.3, steps=10)
+    page.mouse.up()
+
+
 def screens(browser, url, folder, image):
     folder.mkdir(parents=True, exist_ok=True)
     for width in (1400, 390):
@@ -110,6 +130,10 @@ def screens(browser, url, folder, image):
                 page.locator("#compare-input input[type=file]").set_input_files(str(image))
                 page.locator("#compare-button").click()
                 page.wait_for_selector("#compare-table table")
+            elif tab == "Sketch":
+                draw_sun(page)
+                page.locator("#sketch-button").click()
+                page.locator("#sketch-colorized img").first.wait_for()
             elif tab == "Hints":
                 page.locator("#hints-input input[type=file]").set_input_files(str(image))
                 page.locator("#hints-auto img").first.wait_for()

@@ -48,7 +48,11 @@ CSS = """
 #compare-gallery .grid-wrap { height: auto !important; max-height: none !important; overflow: visible !important; }
 /* Gallery captions wrap instead of being cut ("automo…"). */
 .gallery-captions .caption-label { max-width: calc(100% - 8px); white-space: normal; overflow-wrap: anywhere; font-size: var(--text-xs); }
+#compare-gallery .grid-wrap { padding-top: 2.6rem; }
 .prose th { overflow-wrap: normal; word-break: normal; }
+/* Wide tables scroll sideways on a phone instead of being cut at the edge; code wraps. */
+.prose table { display: block; max-width: 100%; overflow-x: auto; }
+@media (max-width: 640px) { .prose pre, .prose pre code { white-space: pre-wrap; overflow-wrap: anywhere; } }
 """
 
 THEME = gr.themes.Soft(primary_hue="orange", secondary_hue="violet", neutral_hue="slate")

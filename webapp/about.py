@@ -16,7 +16,7 @@ colorized, info = client.predict(handle_file("photo.jpg"), api_name="/colorize")
 print(colorized)  # path of the colorized PNG (same size as the input)
 print(info)       # model, size, seconds; PSNR of output and gray vs the input when it was in color
 ```
-Pass `model_name="seed_cnn"` (any name from the model list) to pick a model. With color hints
+Pass `model_name="seed_cnn"` (any id from the *Numbers* section at the top) to pick a model. With color hints
 (pixel column, row and 8-bit color of points whose color you know, in input pixels):
 ```python
 colorized = client.predict(handle_file("photo.jpg"), "[[40, 30, [200, 30, 30]], [90, 100, [40, 90, 200]]]",

@@ -20,9 +20,9 @@ from webapp.widgets import PRIVATE
 __all__ = ["training_tab", "read_history", "full_history", "psnr_frame", "model_frame", "stages_markdown", "original_markdown"]
 
 LOSSES = {  # what each training loss asks of the network, for a person
-    "mse_rgb": "match the true RGB colors (mean squared error), as the original did",
-    "mse_cbcr": "match the true color channels (mean squared error)",
-    "psnr_rgb": "maximize PSNR, the score used here",
+    "mse_rgb": "true RGB colors (squared error), as the original",
+    "mse_cbcr": "true colors (squared error)",
+    "psnr_rgb": "highest PSNR",
 }
 
 
@@ -94,7 +94,7 @@ def model_frame(folder, config):
 def _aim(stage):
     aim = LOSSES.get(stage.get("loss"), f"loss `{stage.get('loss')}`" if stage.get("loss") else "not recorded")
     if stage.get("colorfulness_weight"):
-        aim += ", plus a push toward vivid colors"
+        aim += " + vivid colors"
     return aim
 
 
@@ -103,12 +103,12 @@ def stages_markdown(folder, config):
     colorfulness measured when it was exported, and its mean training loss per image."""
     stages, records = full_history(folder, config)
     by_epoch = {r["epoch"]: r for r in records}
-    rows = ["| epochs | trained to | validation PSNR at the end (app pipeline) | colorfulness on test images (true images') | mean training loss per image at the end |",
+    rows = ["| epochs | aimed at | validation PSNR at the end (app) | colorfulness, test images (true ones) | mean training loss per image at the end |",
             "| --- | --- | ---: | --- | ---: |"]
     for stage in stages:
         span = f"{stage['first_epoch']}–{stage['last_epoch']}"
         if not stage.get("recorded"):
-            rows.append(f"| {span} | {_aim(stage)} | – | – | (trained in an unshipped run: per-epoch records not kept) |")
+            rows.append(f"| {span} | {_aim(stage)} | – | – | (an unshipped run: records not kept) |")
             continue
         metrics = stage.get("metrics") or {}
         psnr = _number(metrics.get("val_psnr"))
@@ -121,7 +121,7 @@ def stages_markdown(folder, config):
         if loss is None:
             loss_text = "–"
         elif stage.get("loss") == "psnr_rgb":  # the loss is minus PSNR (plus the vividness term): say it as a score
-            loss_text = f"score {-loss:.2f} dB" + (" (PSNR less the vividness penalty)" if stage.get("colorfulness_weight") else " (PSNR)")
+            loss_text = f"score {-loss:.2f} dB" + (" (PSNR less a dullness penalty)" if stage.get("colorfulness_weight") else " (PSNR)")
         else:
             loss_text = f"{loss:.5f}"
         rows.append(f"| {span} | {_aim(stage)} | {'–' if psnr is None else f'{psnr:.2f} dB'} | {colorful or '–'} | {loss_text} |")
@@ -155,15 +155,15 @@ def training_tab(bank):
                     "network's own small output; the app then keeps your picture's full-size brightness, which scores "
                     "higher: the tables give those end results.)")
         gr.LinePlot(psnr_frame(bank), x="epoch", y="validation PSNR (dB)", color="model", elem_id="training-psnr",
-                    title="Validation PSNR per epoch, every model", height=340)
+                    title="Validation PSNR, every model", height=340)
         curve_model = gr.Dropdown(choices=bank.choices(), value=bank.default, label="One model in detail", elem_id="training-model")
         default = bank.default
         frame = model_frame(bank.folders[default], bank.configs[default])
         with gr.Row():
             psnr_plot = gr.LinePlot(frame, x="epoch", y="validation PSNR (dB)", elem_id="training-model-psnr",
-                                    title="Validation PSNR (higher is better)", height=300, min_width=300)
+                                    title="PSNR, dB (higher is better)", height=300, min_width=300)
             loss_plot = gr.LinePlot(frame, x="epoch", y="error per image", elem_id="training-loss",
-                                    title="Error per validation image (lower is better)", height=300, min_width=300)
+                                    title="Error per image (lower is better)", height=300, min_width=300)
         stages = gr.Markdown(stages_markdown(bank.folders[default], bank.configs[default]), elem_id="training-stages")
         original = original_markdown(bank)
         if original:
