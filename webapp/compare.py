@@ -2,7 +2,7 @@
 
 import gradio as gr
 
-from webapp.widgets import PRIVATE, QUIET, fast_png, raw_image
+from webapp.widgets import PRIVATE, fast_png, quiet, raw_image
 
 
 def compare_tab(handlers):
@@ -28,5 +28,5 @@ def compare_tab(handlers):
                 with gr.Accordion("All in one picture", open=False):
                     panel.render()
         for event in (compare_btn.click, examples.load_input_event.success):
-            event(handlers.compare_models, [compare_in], [gallery, table, kept], **QUIET).success(
-                handlers.compare_numbers, [kept], [table, panel, kept], **QUIET)
+            event(handlers.compare_models, [compare_in], [gallery, table, kept], **quiet(kept)).success(
+                handlers.compare_numbers, [kept], [table, panel, kept], **quiet(kept))

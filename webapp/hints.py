@@ -22,7 +22,7 @@ from PIL import Image
 
 import colorizer
 from webapp.bank import user_errors
-from webapp.widgets import PRIVATE, QUIET, image_out, raw_image
+from webapp.widgets import PRIVATE, image_out, quiet, raw_image
 from colorizer.images import is_gray
 from colorizer.metrics import psnr
 from colorizer.pipeline import takes_hints
@@ -212,7 +212,7 @@ def hints_tab(demo, handlers, hint_handlers, model):
                 @gr.render(inputs=[hint_source], triggers=[demo.load, hint_source.change, hint_clear.click])
                 def hint_canvas(source):
                     editor = hint_editor(editor_value(source))
-                    hint_btn.click(hint_handlers.colorize_with_hints, [editor, hint_source, model], hint_panel, **QUIET)
+                    hint_btn.click(hint_handlers.colorize_with_hints, [editor, hint_source, model], hint_panel, **quiet(hint_source))
 
                 with gr.Row():
                     hint_btn.render()

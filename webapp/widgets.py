@@ -10,13 +10,17 @@ import gradio as gr
 from gradio.processing_utils import hash_bytes
 from PIL import Image
 
-__all__ = ["raw_image", "image_out", "result_panel", "fast_png", "png_file", "wire", "PRIVATE", "QUIET"]
+__all__ = ["raw_image", "image_out", "result_panel", "fast_png", "png_file", "wire", "quiet", "PRIVATE"]
 
 PRIVATE = {"api_visibility": "undocumented"}  # UI events: not part of the documented API
-# Colorize events: no status on their outputs. Gradio turns every output of a failed event into a
-# red "Error" badge that stays; the toast already says what went wrong, and results take well
-# under a second.
-QUIET = {**PRIVATE, "show_progress": "hidden"}
+
+
+def quiet(state):
+    """Event options that put the event's status on ``state`` (a ``gr.State``, never drawn)
+    instead of its outputs: Gradio turns every output of a failed event into a red "Error" badge
+    that stays (``show_progress="hidden"`` does not stop it); the toast already says what went
+    wrong, and results take well under a second."""
+    return {**PRIVATE, "show_progress": "hidden", "show_progress_on": [state]}
 
 
 def _raw_preprocess(self, payload):
@@ -109,4 +113,4 @@ def wire(event, fn, inputs, panel, handlers):
     """Run ``fn`` on ``event`` (a listener such as ``button.click``) into a :func:`result_panel`,
     then fill its numbers."""
     shown, numbers = panel
-    return event(fn, inputs, shown, **QUIET).success(handlers.numbers, [shown[-1]], numbers, **QUIET)
+    return event(fn, inputs, shown, **quiet(shown[-1])).success(handlers.numbers, [shown[-1]], numbers, **quiet(shown[-1]))
