@@ -128,18 +128,28 @@ def screens(browser, url, folder, image):
             if tab == "Upload":
                 page.locator("#upload-input input[type=file]").set_input_files(str(image))
                 page.locator("#upload-colorized img").first.wait_for()
+                for accordion in ("#model-numbers", "#upload-numbers"):  # the details, opened once
+                    page.locator(accordion).get_by_text("Numbers").first.click()
+                page.locator("#upload-metrics table").wait_for()
+                time.sleep(1.0)
+                page.screenshot(path=str(folder / f"upload_numbers_{width}.png"), full_page=True)
+                for accordion in ("#model-numbers", "#upload-numbers"):
+                    page.locator(accordion).get_by_text("Numbers").first.click()
             elif tab == "Examples":
                 page.locator("#example-gallery .thumbnail-item").nth(21).click()
                 page.locator("#example-colorized img").first.wait_for()
             elif tab == "Compare models":
                 page.locator("#compare-input input[type=file]").set_input_files(str(image))
                 page.locator("#compare-button").click()
-                page.wait_for_selector("#compare-table table")
+                page.wait_for_function("() => document.querySelector('#compare-table').innerText.includes('SSIM')",
+                                       timeout=120_000)
             elif tab == "Sketch":
                 draw_sun(page)
                 page.locator("#sketch-button").click()
                 page.locator("#sketch-colorized img").first.wait_for()
             elif tab == "Hints":
+                time.sleep(1.0)
+                page.screenshot(path=str(folder / f"hints_empty_{width}.png"), full_page=True)
                 page.locator("#hints-input input[type=file]").set_input_files(str(image))
                 page.locator("#hints-auto img").first.wait_for()
             time.sleep(1.0)
