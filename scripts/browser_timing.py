@@ -141,7 +141,7 @@ def screens(browser, url, folder, image):
             elif tab == "Compare models":
                 page.locator("#compare-input input[type=file]").set_input_files(str(image))
                 page.locator("#compare-button").click()
-                page.wait_for_function("() => document.querySelector('#compare-table').innerText.includes('SSIM')",
+                page.wait_for_function("() => document.querySelector('#compare-table').innerText.includes('SSIM ↑')",
                                        timeout=120_000)
             elif tab == "Sketch":
                 draw_sun(page)

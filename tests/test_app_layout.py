@@ -92,7 +92,7 @@ def test_no_tab_is_cut_or_wider_than_the_screen(browser, served, tmp_path, width
             page.locator("#compare-input img").first.wait_for()
             page.locator("#compare-button").click()
             page.locator("#compare-gallery .thumbnail-item img").first.wait_for()
-            page.wait_for_function("() => document.querySelector('#compare-table').innerText.includes('SSIM')")
+            page.wait_for_function("() => document.querySelector('#compare-table').innerText.includes('SSIM ↑')")
             # every picture (gray input, each model, original) is inside the visible gallery
             gallery = box(page, "#compare-gallery")
             thumbs = page.locator("#compare-gallery .thumbnail-item")

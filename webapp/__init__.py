@@ -49,7 +49,7 @@ CSS = """
 /* Gallery captions wrap instead of being cut ("automo…"). */
 .gallery-captions .caption-label { max-width: calc(100% - 8px); white-space: normal; overflow-wrap: anywhere; font-size: var(--text-xs); }
 #compare-gallery .grid-wrap { padding-top: 2.6rem; }
-.prose th { overflow-wrap: normal; word-break: normal; }
+.prose table td, .prose table th { overflow-wrap: normal; word-break: normal; min-width: 5em; }  /* no "epoc hs" */
 /* Wide tables scroll sideways on a phone instead of being cut at the edge; code wraps. */
 .prose table { display: block; max-width: 100%; overflow-x: auto; }
 @media (max-width: 640px) { .prose pre, .prose pre code { white-space: pre-wrap; overflow-wrap: anywhere; } }

@@ -76,7 +76,7 @@ def hint_editor(value):
     eraser, no upload into it (images come in through the tab's upload box), no crop or resize;
     CSS class ``has-image`` once it shows an image."""
     return gr.ImageEditor(value=value, elem_id="hints-editor", elem_classes=[] if value is None else ["has-image"],
-                          label="2 · Paint colors", type="numpy", interactive=True,
+                          label="2 · Paint", type="numpy", interactive=True,
                           image_mode="RGBA", sources=(), transforms=(), layers=False, format="png", height=440,
                           brush=gr.Brush(colors=HINT_COLORS, default_color=HINT_COLORS[0], color_mode="defaults", default_size=12),
                           eraser=gr.Eraser(default_size=16))
