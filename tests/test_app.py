@@ -123,26 +123,42 @@ def is_colored(image):
     return bool((np.abs(rgb[..., 0] - rgb[..., 1]) + np.abs(rgb[..., 1] - rgb[..., 2])).max() > 0)
 
 
-def test_model_bank_lists_every_model_with_epochs_and_psnr(app, fake_weights, monkeypatch):
+def test_model_bank_lists_every_model_in_plain_words(app, fake_weights, monkeypatch, tmp_path):
     monkeypatch.setenv("COLORIZER_WEIGHTS", str(fake_weights))
     assert app.bank.default == colorizer.default_model_name() == "chroma"
     choices = dict((name, label) for label, name in app.bank.choices())
     assert set(choices) == {"seed_cnn", "chroma"}
-    assert choices["seed_cnn"] == "seed_cnn · 3 epochs · val PSNR 21.00 dB"
-    assert app.bank.choices()[0][1] == "chroma"  # the best first
+    assert choices == {"chroma": "chroma (default), 4 epochs", "seed_cnn": "seed_cnn, 3 epochs"}  # no card title: the id
+    assert app.bank.choices()[0][1] == "chroma"  # the default first, marked
+    numbers = app.bank.numbers()  # ids and measured numbers, for the collapsed Numbers section
+    assert "`seed_cnn`" in numbers and "21.00 dB" in numbers and "(20.00)" in numbers
+    # a model card's front matter names the model for people
+    import shutil
+
+    from webapp.bank import ModelBank
+
+    shutil.copytree(fake_weights / "seed_cnn", tmp_path / "seed_cnn")
+    card = tmp_path / "seed_cnn" / "README.md"
+    card.write_text("---\nlicense: mit\ntitle: Original network\nsummary: The first one.\n---\n\n# seed_cnn\n")
+    bank = ModelBank({"seed_cnn": tmp_path / "seed_cnn", "chroma": fake_weights / "chroma"})
+    assert dict(bank.choices())["Original network, 3 epochs"] == "seed_cnn"
+    assert bank.summary("seed_cnn") == "The first one." and bank.summary("chroma") == "Network `chroma_unet`."
     assert app.bank.get("seed_cnn") is app.bank.get("seed_cnn")  # loaded once, cached
     with pytest.raises(colorizer.WeightsError, match="no model named"):
         app.bank.get("nope")
 
 
 def test_upload_color_image_shows_gray_colorized_original_and_numbers(app):
-    colorized, gray, original, slider, text = app.handlers.colorize_upload(str(COLOR_EXAMPLE), "chroma")
+    colorized, original, slider, summary, kept = app.handlers.colorize_upload(str(COLOR_EXAMPLE), "chroma")
     source = Image.open(COLOR_EXAMPLE).convert("RGB")
+    gray = slider[0]
     assert colorized.size == gray.size == source.size and colorized.mode == "RGB"
     assert np.array_equal(np.asarray(gray), np.asarray(colorizer.to_gray(source)))  # the original's formula
     assert original["visible"] is True and np.array_equal(np.asarray(original["value"]), np.asarray(source))
     assert slider == (gray, colorized)
-    assert "PSNR" in text and "SSIM" in text and "gray baseline" in text
+    assert summary.startswith("**chroma** colorized this") and "ms" in summary and "PSNR" not in summary  # plain words first
+    text, cleared = app.handlers.numbers(kept)  # the numbers follow, in a second step
+    assert "PSNR" in text and "SSIM" in text and "gray baseline" in text and "`chroma`" in text and cleared is None
     # the colorized output keeps the input's luminance: its gray is the gray input
     assert np.abs(np.asarray(colorizer.to_gray(colorized), int) - np.asarray(gray, int)).max() <= 1
 
@@ -150,7 +166,8 @@ def test_upload_color_image_shows_gray_colorized_original_and_numbers(app):
 def test_upload_gray_image_shows_gray_and_colorized_only(app, tmp_path):
     path = tmp_path / "gray.jpg"
     colorizer.to_gray(Image.open(COLOR_EXAMPLE)).resize((200, 150)).save(path)
-    colorized, gray, original, _, text = app.handlers.colorize_upload(str(path), "seed_cnn", "seed")
+    colorized, original, _, _, kept = app.handlers.colorize_upload(str(path), "seed_cnn", "seed")
+    text = app.handlers.numbers(kept)[0]
     assert colorized.size == (200, 150) and original["visible"] is False
     assert "PSNR" not in text and "No color original" in text
 
@@ -158,7 +175,8 @@ def test_upload_gray_image_shows_gray_and_colorized_only(app, tmp_path):
 def test_large_upload_keeps_full_resolution_and_png(app, tmp_path):
     path = tmp_path / "big.webp"
     Image.open(COLOR_EXAMPLE).resize((1500, 1100)).save(path, quality=90)
-    colorized, *_, text = app.handlers.colorize_upload(str(path), "chroma")
+    colorized, *_, kept = app.handlers.colorize_upload(str(path), "chroma")
+    text = app.handlers.numbers(kept)[0]
     assert colorized.size == (1500, 1100)
     assert "central crop" in text  # SSIM of big images is computed on a crop, and says so
 
@@ -187,7 +205,7 @@ def test_missing_input_and_unsupported_arrays_give_a_clear_error(app):
 def test_sketch_is_colorized_on_white(app):
     canvas = np.zeros((120, 160, 4), np.uint8)  # transparent = paper
     canvas[40:80, 30:130] = (70, 70, 70, 255)  # a gray stroke
-    colorized, gray, original, _, _ = app.handlers.colorize_sketch({"background": None, "layers": [], "composite": canvas}, None)
+    colorized, original, (gray, _), _, _ = app.handlers.colorize_sketch({"background": None, "layers": [], "composite": canvas}, None)
     assert colorized.size == (160, 120) and original["visible"] is False
     assert np.asarray(gray)[0, 0] == 255 and np.asarray(gray)[50, 50] == 70  # paper is white
     for empty in ({"composite": np.zeros((50, 50, 4), np.uint8)}, {"composite": np.full((50, 50, 4), 255, np.uint8)}, None):
@@ -199,34 +217,69 @@ def test_examples_run_and_show_their_original(app):
     names = [Path(path).name for path, _ in app.handlers.examples]
     for prefix in ("cifar10_", "linnaeus5_", "emoji_"):
         index = next(i for i, name in enumerate(names) if name.startswith(prefix))
-        colorized, gray, original, _, text = app.handlers.example(index, "seed_cnn")
+        colorized, original, _, _, kept = app.handlers.example(index, "seed_cnn")
         assert original["visible"] is True and colorized.size == original["value"].size
-        assert "PSNR" in text
+        assert "PSNR" in app.handlers.numbers(kept)[0]
     with pytest.raises(gr.Error):
         app.handlers.example(len(names), None)
 
 
 def test_compare_runs_every_model(app):
-    items, table, panel = app.handlers.compare_models(str(COLOR_EXAMPLE))
+    items, table, kept = app.handlers.compare_models(str(COLOR_EXAMPLE))
     captions = [caption for _, caption in items]
-    assert captions[0] == "gray input" and captions[-1] == "original"
-    assert len(items) == 2 + len(app.bank.folders)
-    assert all(name in table for name in app.bank.folders) and "gray baseline" in table
+    assert captions == ["gray input", "chroma", "seed_cnn", "original"]  # each model by its plain name
+    assert all(f"`{name}`" in table for name in app.bank.folders) and "gray baseline" in table and "SSIM ↑" not in table
+    table, panel, cleared = app.handlers.compare_numbers(kept)  # then SSIM and the all-in-one picture
+    assert "SSIM ↑" in table and cleared is None
+    assert table.count("dB") == 3  # the models and the gray baseline: no PSNR of the original against itself
     width, height = Image.open(COLOR_EXAMPLE).size
     assert panel.height == height and panel.width > len(items) * width  # one picture, with gaps
 
 
-def test_training_tables_read_history_and_config(app, fake_weights, tmp_path):
-    from webapp import training as app_training
+def test_training_tab_shows_the_whole_history_in_plain_terms(app, fake_weights, tmp_path):
+    from webapp import training
 
-    table = app_training.error_table(app.bank.folders, app.bank.configs)
-    row = table.set_index("model").loc["seed_cnn"]
-    assert row["epochs"] == 3 and row["final train error"] == f"{4.0 / 3:.4f}" and row["final val error"] == f"{1 / 3 + 0.2:.4f}"
-    assert row["val PSNR"] == "21.00 dB" and row["gray PSNR"] == "20.00 dB"
-    frame = app_training.loss_frame(fake_weights / "chroma")
-    assert len(frame) == 8 and set(frame["split"]) == {"train", "validation"}
-    assert len(app_training.psnr_frame(app.bank.folders)) == 7
-    assert app_training.loss_frame(tmp_path).empty  # no history.json: an empty plot, no crash
+    frame = training.psnr_frame(app.bank)
+    assert len(frame) == 7 and set(frame["model"]) == {"chroma (default), 4 epochs", "seed_cnn, 3 epochs"}
+    stages = training.stages_markdown(fake_weights / "seed_cnn", app.bank.configs["seed_cnn"])
+    assert "| 1–3 |" in stages and "-" not in stages.split("\n")[2].replace("–", "")  # no negative numbers
+    original = training.original_markdown(app.bank)
+    assert f"| {4.0 / 3:.4f} | {1 / 3 + 0.2:.4f} |" in original and "2.3465" in original  # beside the original's table
+    # a model fine-tuned again after history_all.json was written: its last run follows the file's stages
+    folder = tmp_path / "tuned"
+    (folder).mkdir()
+    (folder / "history_all.json").write_text(json.dumps({"stages": [
+        {"first_epoch": 1, "last_epoch": 2, "loss": "mse_rgb", "recorded": True, "metrics": {}},
+        {"first_epoch": 3, "last_epoch": 5, "loss": "psnr_rgb", "recorded": False, "metrics": {}}],
+        "records": [{"epoch": 1, "val_psnr": 20.0}, {"epoch": 2, "val_psnr": 21.0}]}))
+    (folder / "history.json").write_text(json.dumps({"epochs": [{"epoch": 1, "val_psnr": 22.0, "train_loss": -22.5},
+                                                                 {"epoch": 2, "val_psnr": 23.0, "train_loss": -23.5}]}))
+    config = {"epochs": 7, "train_config": {"loss": "psnr_rgb"}, "metrics": {"val_psnr": 23.5}}
+    stages, records = training.full_history(folder, config)
+    assert [(s["first_epoch"], s["last_epoch"]) for s in stages] == [(1, 2), (3, 5), (6, 7)]
+    assert [r["epoch"] for r in records] == [1, 2, 6, 7]
+    table = training.stages_markdown(folder, config)
+    assert "| 6–7 |" in table and "score 23.50 dB (PSNR)" in table and "not kept" in table
+    assert list(training.model_frame(folder, config)["epoch"]) == [1, 2, 6, 7]
+    assert training.full_history(tmp_path / "none", {"epochs": 3}) == ([{"first_epoch": 1, "last_epoch": 3, "loss": None,
+                                                                         "recorded": False, "metrics": {}}], [])
+
+
+def test_api_sample_names_the_address_the_page_was_served_from(monkeypatch):
+    from types import SimpleNamespace
+
+    from webapp.about import served_url
+
+    monkeypatch.delenv("SPACE_ID", raising=False)
+    request = SimpleNamespace(headers={"host": "10.0.0.5:8080"}, url=SimpleNamespace(scheme="http"))
+    assert served_url(request) == "http://10.0.0.5:8080/"
+    proxied = SimpleNamespace(headers={"host": "internal:7860", "x-forwarded-host": "colorizer.example.org",
+                                       "x-forwarded-proto": "https"}, url=SimpleNamespace(scheme="http"))
+    assert served_url(proxied) == "https://colorizer.example.org/"
+    hostile = SimpleNamespace(headers={"host": "a`)\nimport os"}, url=SimpleNamespace(scheme="http"))
+    assert served_url(hostile) == "http://127.0.0.1:7860/"  # never echo header text into the page
+    monkeypatch.setenv("SPACE_ID", "someone/colorizer")
+    assert served_url(request) == "someone/colorizer"
 
 
 def test_examples_are_small_pngs_with_sources_and_licence():

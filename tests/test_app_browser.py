@@ -80,13 +80,13 @@ def test_upload_an_example_and_colorize_it(page, tmp_path):
     source = Image.open(COLOR_EXAMPLE)
     assert result.format == "PNG" and result.size == source.size
     assert is_colored(result)
-    gray, _ = shown_image(page, "#upload-gray")
+    gray, _ = shown_image(page, "#upload-slider")  # the slider's first picture: the gray input
     assert gray.size == source.size and not is_colored(gray)
     original, _ = shown_image(page, "#upload-original")
     assert np.array_equal(np.asarray(original.convert("RGB")), np.asarray(source.convert("RGB")))
+    page.locator("#upload-numbers").get_by_text("Numbers").click()  # collapsed until asked for
     page.wait_for_selector("#upload-metrics table")
     assert "gray baseline" in page.locator("#upload-metrics").inner_text()
-    page.locator("#upload-slider img").first.wait_for(state="visible")
     assert shot(page, tmp_path, "tab_upload").stat().st_size > 10_000
 
 
@@ -121,7 +121,7 @@ def test_sketch_round_trip(page, tmp_path):
     page.mouse.up()
     page.locator("#sketch-button").click()
     result, _ = shown_image(page, "#sketch-colorized")
-    gray, _ = shown_image(page, "#sketch-gray")
+    gray, _ = shown_image(page, "#sketch-slider")
     assert result.size == gray.size == (384, 384)  # the canvas
     levels = np.asarray(gray.convert("L"))
     assert levels.max() == 255 and levels.min() < 128  # dark strokes on white paper
@@ -150,7 +150,7 @@ def test_other_tabs_render(page, tmp_path):
     page.wait_for_selector("#compare-table table")
     shot(page, tmp_path, "tab_compare")
     page.get_by_role("tab", name="Training").click()
-    page.get_by_text("Final errors").first.wait_for()
+    page.locator("#training-stages table").wait_for()
     page.locator("#training-loss canvas, #training-loss svg").first.wait_for()
     shot(page, tmp_path, "tab_training")
     page.get_by_role("tab", name="API & about").click()

@@ -278,7 +278,7 @@ def test_cache_is_bounded_and_emptied_at_shutdown(tmp_path, weights):
 
 
 def test_outputs_are_saved_at_png_level_1(served):
-    """Row 6's server time: the images Gradio writes use zlib level 1 (webapp.bank.fast_png)."""
+    """Row 6's server time: the images Gradio writes use zlib level 1 (webapp.widgets.fast_png)."""
     event, data = raw_call(served.url, "colorize", [file_data(upload(served, PHOTO)), None])
     assert event == "complete"
     png = Path(json.loads(data)[0]["path"]).read_bytes()

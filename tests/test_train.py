@@ -13,6 +13,7 @@ from train import loop
 from train.__main__ import main as train_main
 from train.batches import epoch_generator, gray_stats, network_input
 from train.config import PRESETS, TrainConfig, parse_args
+from train.card import read_blurb
 from train.export import export_run
 
 
@@ -297,6 +298,12 @@ def test_train_export_load_colorize_round_trip(tmp_path, tiny_data, monkeypatch)
     assert scaled["inference"]["scales"] == [1.0, 1.25] and colorizer.load(tmp_path / "weights" / "tiny_s").scales == (1.0, 1.25)
     assert "1.25x the working size" in (tmp_path / "weights" / "tiny_s" / "README.md").read_text()
     assert "scales" not in snap["inference"]  # one scale unless asked
+    # a person's plain-language title and summary survive a re-export over the folder
+    card_path = tmp_path / "weights" / "tiny_1" / "README.md"
+    card_path.write_text(card_path.read_text().replace("---\n\n#", "title: Tiny one\nsummary: A test network.\n---\n\n#", 1))
+    export_run(run / "epoch_0001.safetensors", tmp_path / "weights" / "tiny_1", run_eval=False, default=True)
+    assert read_blurb(tmp_path / "weights" / "tiny_1") == {"title": "Tiny one", "summary": "A test network."}
+    assert read_blurb(tmp_path / "weights" / "tiny_s") == {}
     with pytest.raises(ValueError, match="scales"):  # refused before a folder load() would reject is written
         export_run(run / "epoch_0001.safetensors", tmp_path / "weights" / "tiny_bad", run_eval=False, scales=[1.25, 1.0])
     assert not (tmp_path / "weights" / "tiny_bad").exists()

@@ -1,8 +1,10 @@
 """The model card (README.md) of an exported weights folder, from measured numbers only."""
 
+from pathlib import Path
+
 from colorizer.models import create_model
 
-__all__ = ["model_card", "ORIGINAL_RESULTS"]
+__all__ = ["model_card", "read_blurb", "ORIGINAL_RESULTS"]
 
 # The original project's reported final errors (sum over batches of per-batch MSE), by run.
 ORIGINAL_RESULTS = {
@@ -11,6 +13,23 @@ ORIGINAL_RESULTS = {
     "seed_cnn_plateau": [("ReduceLROnPlateau, lr 1e-3", 2.8273, 1.3493)],
     "seed_unet": [("modified U-Net", 28.655, 6.707)],
 }
+
+
+BLURB_KEYS = ("title", "summary")  # plain-language name and one line, kept across re-exports
+
+
+def read_blurb(folder):
+    """{"title", "summary"} from the front matter of ``folder``'s README.md (the app shows them);
+    keys the card lacks are absent."""
+    try:
+        text = (Path(folder) / "README.md").read_text(encoding="utf-8")
+    except OSError:
+        return {}
+    head, sep, _ = text.removeprefix("---\n").partition("\n---\n")
+    if not text.startswith("---\n") or not sep:
+        return {}
+    pairs = (line.partition(": ") for line in head.splitlines())
+    return {key: value.strip() for key, _, value in pairs if key in BLURB_KEYS and value.strip()}
 
 
 def _original_key(config):
@@ -64,8 +83,11 @@ def _speed_lines(speed, history, config):
     return lines
 
 
-def model_card(name, config, evaluation, history, grids, examples=None):
+def model_card(name, config, evaluation, history, grids, examples=None, blurb=None):
     """Markdown for ``weights/<name>/README.md``.
+
+    blurb: {"title", "summary"} for the front matter (a person writes them once; export keeps
+    those of the card it replaces, see :func:`read_blurb`).
 
     evaluation: {source file: {set: metrics row}} from ``train.evaluate.evaluate``;
     examples: {group: metrics row} for the app's example images, or None;
@@ -81,6 +103,7 @@ def model_card(name, config, evaluation, history, grids, examples=None):
         "license: mit",
         "library_name: pytorch",
         "tags: [image-colorization, grayscale, safetensors]",
+        *(f"{key}: {blurb[key]}" for key in BLURB_KEYS if (blurb or {}).get(key)),
         "---",
         "",
         f"# {name}",

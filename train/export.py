@@ -16,7 +16,7 @@ import colorizer
 from colorizer.models import create_model
 from colorizer.weights import atomic_write_bytes, inference_scales, save_weights
 
-from .card import model_card
+from .card import model_card, read_blurb
 from .checkpoint import describe_base, load_checkpoint
 from .evaluate import evaluate, evaluate_files
 from .plots import save_loss_curve
@@ -127,7 +127,7 @@ def export_run(checkpoint_path, folder, dtype="auto", run_eval=True, working_siz
             shutil.copyfile(grid, folder / grid.name)
             grids.append(grid.name)
     card = model_card(folder.name, json.loads((folder / "config.json").read_text()), evaluation, history, grids,
-                      config["metrics"].get("examples"))
+                      config["metrics"].get("examples"), blurb=read_blurb(folder))
     atomic_write_bytes(folder / "README.md", card.encode())
     return config
 

@@ -18,21 +18,46 @@ from webapp.hints import hints_tab
 from webapp.sketch import sketch_tab
 from webapp.training import training_tab
 from webapp.upload import upload_tab
+from webapp.widgets import PRIVATE
 
 __all__ = ["build_demo", "launch_options", "CACHE_AGE_S"]
 
 INTRO = """
 # 🎨 Colorizer
-Black-and-white in, color out. A small convolutional network guesses the colors of a gray image;
-the app keeps every detail of your picture (the output has your image's exact brightness and full
-resolution) and only adds the color. Give it a **color** photo and it is first turned gray with the
-original project's formula, so you can see how close the guess comes to the truth.
+Black-and-white in, color out: upload a photo, draw a sketch or pick an example, and a small
+neural network paints in the colors. Your picture keeps every detail; only color is added.
+"""
+
+HOW_IT_WORKS = """
+The network has looked at some 55,000 small color photos (animals, vehicles, flowers, berries),
+each turned gray, and learned to guess the colors back from the shapes and shades it sees: sky is
+often blue, leaves green, skin warm. Given your picture, it works on a small copy and guesses
+the color of every spot; the app then lays those colors over your own full-size gray
+image, following its edges, so brightness and detail stay exactly yours. When the picture is
+unclear (is that car red or blue?), it picks a safe middle, which is why colors often come out
+softer than in life. If you upload a color photo, it is first made gray the same way the
+original project did it, so you can compare the guess with the true colors. In the Hints tab you
+can tell it a few colors yourself and watch it spread them.
 """
 
 CSS = """
 .pixelated img, .pixelated canvas { image-rendering: pixelated; }
-.result-image img { width: 100%; height: 100%; object-fit: contain; }
-#intro { max-width: 900px; }
+#intro, #how-it-works { max-width: 900px; }
+/* Result images as wide as their box, at the picture's own aspect (no gaps around them)... */
+.result-image .image-frame { width: 100%; }
+.result-image img, .result-slider img { width: 100%; height: auto !important; max-height: 75vh; object-fit: contain; }
+.result-slider .image-container, .result-slider .slider-wrap, .result-slider .wrap, .result-slider .content { height: auto !important; }
+/* ...under their label and buttons, never behind them (a sketch's top was hidden there). */
+.result-image .image-container, .result-slider .image-container, .labelled .image-container { padding-top: 2.4rem; }
+#example-gallery label[data-testid=block-label] { display: none; }
+#compare-gallery .grid-wrap { height: auto !important; max-height: none !important; overflow: visible !important; }
+/* Gallery captions wrap instead of being cut ("automo…"). */
+.gallery-captions .caption-label { max-width: calc(100% - 8px); white-space: normal; overflow-wrap: anywhere; font-size: var(--text-xs); }
+#compare-gallery .grid-wrap { padding-top: 2.6rem; }
+.prose table td, .prose table th { overflow-wrap: normal; word-break: normal; min-width: 5em; }  /* no "epoc hs" */
+/* Wide tables scroll sideways on a phone instead of being cut at the edge; code wraps. */
+.prose table { display: block; max-width: 100%; overflow-x: auto; }
+@media (max-width: 640px) { .prose pre, .prose pre code { white-space: pre-wrap; overflow-wrap: anywhere; } }
 """
 
 THEME = gr.themes.Soft(primary_hue="orange", secondary_hue="violet", neutral_hue="slate")
@@ -58,8 +83,15 @@ def build_demo(bank, handlers, hint_handlers):
     handlers made on it."""
     with gr.Blocks(title="Colorizer: gray to color", delete_cache=(CACHE_CHECK_S, CACHE_AGE_S)) as demo:
         gr.Markdown(INTRO, elem_id="intro")
-        model = gr.Dropdown(choices=bank.choices(), value=bank.default, label="Model",
-                            info="Every model in weights/, with its training epochs and validation PSNR; the best is preselected.")
+        with gr.Accordion("How it works", open=False):
+            gr.Markdown(HOW_IT_WORKS, elem_id="how-it-works")
+        model = gr.Dropdown(choices=bank.choices(), value=bank.default, label="Model", elem_id="model")
+        model_summary = gr.Markdown(bank.summary(bank.default), elem_id="model-summary")
+        with gr.Accordion("Numbers", open=False, elem_id="model-numbers"):
+            gr.Markdown("Measured on the test images of each data set, which no model trained on. PSNR: how close the "
+                        "colors are to the true ones, in dB, higher is better; in brackets, the score of just returning "
+                        "the gray image. Colorfulness: how vivid; in brackets, the true images'.\n\n" + bank.numbers())
+        model.change(bank.summary, [model], [model_summary], **PRIVATE)
         with gr.Tabs():
             upload_tab(handlers, model)
             sketch_tab(handlers, model)
@@ -67,7 +99,7 @@ def build_demo(bank, handlers, hint_handlers):
             examples_tab(handlers, model)
             compare_tab(handlers)
             training_tab(bank)
-            about_tab()
+            about_tab(demo)
         api_endpoints(handlers, hint_handlers, model)
 
     # A 2-vCPU Space: two requests at once keep both cores busy (part of each request is single-

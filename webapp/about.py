@@ -1,10 +1,11 @@
 """The "API & about" tab and the public API endpoints (``/colorize``, ``/colorize_hints``)."""
 
 import os
+import re
 
 import gradio as gr
 
-from webapp.widgets import raw_image
+from webapp.widgets import fast_png, raw_image
 
 API_DOC = """
 ### Use it from Python
@@ -15,7 +16,7 @@ colorized, info = client.predict(handle_file("photo.jpg"), api_name="/colorize")
 print(colorized)  # path of the colorized PNG (same size as the input)
 print(info)       # model, size, seconds; PSNR of output and gray vs the input when it was in color
 ```
-Pass `model_name="seed_cnn"` (any name from the model list) to pick a model. With color hints
+Pass `model_name="seed_cnn"` (any id from the *Numbers* section at the top) to pick a model. With color hints
 (pixel column, row and 8-bit color of points whose color you know, in input pixels):
 ```python
 colorized = client.predict(handle_file("photo.jpg"), "[[40, 30, [200, 30, 30]], [90, 100, [40, 90, 200]]]",
@@ -30,16 +31,34 @@ Noto Color Emoji characters (SIL Open Font License 1.1) as out-of-dataset pictur
 """
 
 
-def about_tab():
+def served_url(request: gr.Request):
+    """What a client passes to ``Client``: the Space's id on Spaces, else the address this page
+    was served from (a proxy's forwarded host and scheme first, as Gradio resolves its own root)."""
+    if os.environ.get("SPACE_ID"):
+        return os.environ["SPACE_ID"]
+    headers = request.headers if request is not None else {}
+    host = (headers.get("x-forwarded-host") or headers.get("host") or "").split(",")[0].strip()
+    if not re.fullmatch(r"[A-Za-z0-9.\-]+(:[0-9]+)?|\[[0-9A-Fa-f:.]+\](:[0-9]+)?", host):
+        host = "127.0.0.1:7860"  # none, or not a host name: never echo arbitrary header text into the page
+    scheme = (headers.get("x-forwarded-proto") or getattr(getattr(request, "url", None), "scheme", "") or "http").split(",")[0].strip()
+    return f"{'https' if scheme == 'https' else 'http'}://{host}/"
+
+
+def api_doc(request: gr.Request):
+    return API_DOC.format(url=served_url(request))
+
+
+def about_tab(demo):
     with gr.Tab("API & about", id="about"):
-        gr.Markdown(API_DOC.format(url=os.environ.get("SPACE_ID") or "http://127.0.0.1:7860/"))
+        doc = gr.Markdown(API_DOC.format(url=os.environ.get("SPACE_ID") or "http://127.0.0.1:7860/"), elem_id="api-doc")
+    demo.load(api_doc, None, [doc], api_visibility="undocumented", queue=False)
 
 
 def api_endpoints(handlers, hint_handlers, model):
     """The public API endpoints, on hidden components: image (and hints) in, colorized image first."""
     with gr.Column(visible=False):
         api_in = raw_image(label="image")
-        api_out = gr.Image(format="png", type="pil", label="colorized")
+        api_out = fast_png(gr.Image(format="png", type="pil", label="colorized"))
         api_info = gr.JSON(label="info")
         api_btn = gr.Button("colorize")
         api_hints = gr.Textbox(label="hints_json", value="[]")

@@ -23,9 +23,10 @@ from colorizer.images import is_gray
 from colorizer.metrics import colorfulness, psnr, ssim
 from colorizer.panel import make_panel
 from colorizer.sketch import split_drawing
+from train.card import read_blurb
 from webapp.guard import EDITOR_MAX_PIXELS, user_error
 
-__all__ = ["ModelBank", "Handlers", "load_examples", "user_errors", "fast_png", "EXAMPLES_DIR"]
+__all__ = ["ModelBank", "Handlers", "load_examples", "user_errors", "EXAMPLES_DIR"]
 
 log = logging.getLogger("webapp")
 ROOT = Path(__file__).resolve().parents[1]
@@ -62,6 +63,7 @@ class ModelBank:
         self.configs = {name: colorizer.read_config(folder) for name, folder in self.folders.items()}
         only_bundled = folders is None and not hub_repo() and set(self.folders) == set(colorizer.shipped_models())
         self.default = colorizer.default_model_name() if only_bundled else colorizer.best_model_name(self.configs)
+        self.blurbs = {name: read_blurb(folder) for name, folder in self.folders.items()}
         self._cache, self._lock = {}, threading.Lock()
         while True:  # a default whose tensors do not load is dropped (with a warning), not fatal
             try:
@@ -78,21 +80,43 @@ class ModelBank:
         """Load the default model and run it once, so the first request is as fast as the rest."""
         self.get().colorize(np.full((64, 64), 128, np.uint8))
 
+    def title(self, name):
+        """The model's plain-language name: its card's ``title``, else its id."""
+        return self.blurbs[name].get("title", name)
+
     def label(self, name):
-        """'seed_cnn · 2000 epochs · val PSNR 23.10 dB' from the model's config."""
-        config = self.configs[name]
-        parts = [name]
-        if isinstance(config.get("epochs"), int):
-            parts.append(f"{config['epochs']} epochs")
-        val_psnr = config.get("metrics", {}).get("val_psnr")
-        if isinstance(val_psnr, (int, float)):
-            parts.append(f"val PSNR {val_psnr:.2f} dB")
-        return " · ".join(parts)
+        """What a person picks: 'Best (default), 188 epochs', 'Original network, 15 epochs'."""
+        epochs = self.configs[name].get("epochs")
+        return (self.title(name) + (" (default)" if name == self.default else "")
+                + (f", {epochs} epochs" if isinstance(epochs, int) else ""))
+
+    def summary(self, name):
+        """One line on the model: its card's ``summary``, else its network's name."""
+        return self.blurbs[name].get("summary") or f"Network `{self.configs[name]['architecture']['name']}`."
+
+    def numbers(self):
+        """Markdown table of every model's measured numbers (ids, epochs, validation and test PSNR
+        against the gray baseline, colorfulness against the originals')."""
+        rows = ["| model | id | epochs | validation PSNR | test PSNR (gray) | colorfulness (originals) |",
+                "| --- | --- | ---: | ---: | --- | --- |"]
+        for name in self.ordered():
+            metrics = self.configs[name].get("metrics", {})
+            tests = [(Path(source).name.split(".")[0].split("-")[0], row) for source, row in (metrics.get("evaluation") or {}).items()
+                     if isinstance(row, dict)]
+            test_psnr = "; ".join(f"{s} {_fmt(r.get('psnr'), '{:.2f}')} ({_fmt(r.get('psnr_gray'), '{:.2f}')})" for s, r in tests)
+            colorful = "; ".join(f"{s} {_fmt(r.get('colorfulness'), '{:.1f}')} ({_fmt(r.get('colorfulness_original'), '{:.1f}')})"
+                                 for s, r in tests)
+            rows.append(f"| {self.title(name)} | `{name}` | {self.configs[name].get('epochs', '–')} | "
+                        f"{_fmt(metrics.get('val_psnr'), '{:.2f} dB')} | {test_psnr or '–'} | {colorful or '–'} |")
+        return "\n".join(rows)
+
+    def ordered(self):
+        """Model ids, the default first."""
+        return [self.default] + [n for n in sorted(self.folders) if n != self.default]
 
     def choices(self):
-        """Dropdown choices (label, name), best model first."""
-        names = [self.default] + [n for n in sorted(self.folders) if n != self.default]
-        return [(self.label(n), n) for n in names]
+        """Dropdown choices (label, name), the default first."""
+        return [(self.label(n), n) for n in self.ordered()]
 
     def get(self, name=None):
         """The cached :class:`colorizer.Colorizer` for ``name`` (default: the best model)."""
@@ -105,17 +129,6 @@ class ModelBank:
                 model.name = name
                 self._cache[name] = model
             return self._cache[name]
-
-
-def fast_png(image):
-    """``image`` (or None) marked for PNG compression level 1 when Gradio saves it: on a 512 x 512
-    photo 5x faster than the default level 6 (the largest part of a request's server time after
-    the network, scripts/load_test.py --profile) for a file 20% larger. Pillow merges an image's
-    ``encoderinfo`` into the options of ``save``; tests/test_app_hardening.py checks the
-    served file's zlib level, so a Pillow that stops doing so is noticed."""
-    if image is not None:
-        image.encoderinfo = {**getattr(image, "encoderinfo", {}), "compress_level": 1}
-    return image
 
 
 def load_examples(folder=EXAMPLES_DIR):
@@ -154,9 +167,9 @@ def _fmt(value, pattern):
 
 
 def metrics_markdown(model, seconds, size, output, gray, original=None):
-    """The numbers shown beside the pictures: PSNR and SSIM of the output and of the gray
-    baseline against the original (when there is one), and colorfulness."""
-    head = f"**{model}** · {size[0]}×{size[1]} px · {seconds * 1000:.0f} ms"
+    """The Numbers section of a result: the model's id and time, PSNR and SSIM of the output and
+    of the gray baseline against the original (when there is one), and colorfulness."""
+    head = f"Model `{model}` · {size[0]}×{size[1]} px · {seconds * 1000:.0f} ms in the network and pipeline"
     out, gray3 = _as_rgb_array(output), _as_rgb_array(gray)
     if original is None:
         return f"{head}\n\nNo color original to compare with. Colorfulness of the output: {colorfulness(out):.1f}."
@@ -169,7 +182,7 @@ def metrics_markdown(model, seconds, size, output, gray, original=None):
         f"| gray baseline | {psnr(gray3, orig):.2f} dB | {_fmt(_ssim(gray3, orig), '{:.3f}')} | {colorfulness(gray3):.1f} |",
         f"| original | | | {colorfulness(orig):.1f} |",
     ]
-    return head + "\n\n" + "\n".join(rows)
+    return head + "\n\n" + "\n".join(rows) + "\n\nPSNR: how close the colors are to the original's (higher is closer); SSIM: how alike the structure is (1 is identical); colorfulness: how vivid (Hasler-Süsstrunk)."
 
 
 class Handlers:
@@ -193,7 +206,7 @@ class Handlers:
         start = time.perf_counter()
         colorized = model.colorize(gray if original is None else original, mode=mode or "full")
         seconds = time.perf_counter() - start
-        return {"colorized": fast_png(colorized), "gray": fast_png(gray), "original": fast_png(original), "seconds": seconds,
+        return {"colorized": colorized, "gray": gray, "original": original, "seconds": seconds,
                 "model": model.name, "size": image.size}
 
     def run_sketch(self, image, model_name=None):
@@ -203,16 +216,27 @@ class Handlers:
         drawing, dabs = split_drawing(np.asarray(image.convert("RGB")))
         start = time.perf_counter()
         colorized = model.colorize(drawing, mode="sketch", hints=dabs)
-        return {"colorized": fast_png(colorized), "gray": fast_png(drawing), "original": None, "seconds": time.perf_counter() - start,
-                "model": f"{model.name} (sketch mode)", "size": image.size}
+        return {"colorized": colorized, "gray": drawing, "original": None, "seconds": time.perf_counter() - start,
+                "model": model.name, "size": image.size}
 
     def _view(self, result):
-        """(colorized, gray, original, slider, metrics) for a result panel."""
+        """(colorized, original, before/after pair, summary, result) for a result panel; the
+        result goes to a ``gr.State`` that :meth:`numbers` reads after the pictures are shown (the
+        numbers, SSIM above all, cost more than the colorization)."""
         original = result["original"]
-        text = metrics_markdown(result["model"], result["seconds"], result["size"], result["colorized"],
-                                result["gray"], original)
-        return (result["colorized"], result["gray"], gr.update(value=original, visible=original is not None),
-                (result["gray"], result["colorized"]), text)
+        width, height = result["size"]
+        summary = (f"**{self.bank.title(result['model'])}** colorized this {width}×{height} image in "
+                   f"{result['seconds'] * 1000:.0f} ms. Drag the bar on the picture to compare with the gray input"
+                   + ("; the true colors are beside it." if original is not None else "."))
+        return (result["colorized"], gr.update(value=original, visible=original is not None),
+                (result["gray"], result["colorized"]), summary, result)
+
+    def numbers(self, result):
+        """The Numbers section for a kept result -> (markdown, cleared state)."""
+        if not result:
+            return gr.skip(), None
+        return metrics_markdown(result["model"], result["seconds"], result["size"], result["colorized"],
+                                result["gray"], result["original"]), None
 
     @user_errors
     def colorize_upload(self, path, model_name, mode="full"):
@@ -255,28 +279,43 @@ class Handlers:
 
     @user_errors
     def compare_models(self, path):
-        """Compare tab: one input through every model -> (gallery items, metrics table markdown,
-        one side-by-side panel image of them all)."""
+        """Compare tab, first step: one input through every model -> (gallery items (image,
+        caption), table of PSNR, colorfulness and time, the results kept for
+        :meth:`compare_numbers`)."""
         if path is None:
             raise gr.Error("Upload an image or pick an example first.")
         image = colorizer.open_image(path, limit=COMPARE_MAX_PIXELS)
-        results = [self.run(image, name) for _, name in self.bank.choices()]
+        results = [self.run(image, name) for name in self.bank.ordered()]
         first = results[0]
         items = [(first["gray"], "gray input")]
-        rows = ["| model | PSNR ↑ | SSIM ↑ | colorfulness | time |", "| --- | ---: | ---: | ---: | ---: |"]
-        for r in results:
-            out = _as_rgb_array(r["colorized"])
-            if first["original"] is not None:
-                orig = _as_rgb_array(first["original"])
-                p, s = psnr(out, orig), _fmt(_ssim(out, orig), "{:.3f}")
-                items.append((r["colorized"], f"{r['model']} · {p:.2f} dB"))
-                rows.append(f"| {self.bank.label(r['model'])} | {p:.2f} dB | {s} | {colorfulness(out):.1f} | {r['seconds'] * 1000:.0f} ms |")
-            else:
-                items.append((r["colorized"], r["model"]))
-                rows.append(f"| {self.bank.label(r['model'])} | | | {colorfulness(out):.1f} | {r['seconds'] * 1000:.0f} ms |")
+        items += [(r["colorized"], self.bank.title(r["model"])) for r in results]
         if first["original"] is not None:
-            orig = _as_rgb_array(first["original"])
-            gray3 = _as_rgb_array(first["gray"])
-            rows.append(f"| gray baseline | {psnr(gray3, orig):.2f} dB | {_fmt(_ssim(gray3, orig), '{:.3f}')} | {colorfulness(gray3):.1f} | |")
             items.append((first["original"], "original"))
-        return items, "\n".join(rows), make_panel([image for image, _ in items])
+        return items, self._compare_table(results), results
+
+    def compare_numbers(self, results):
+        """Compare tab, second step: (the table with SSIM added, one side-by-side picture of gray,
+        every model and the original, cleared state)."""
+        if not results:
+            return gr.skip(), gr.skip(), None
+        first = results[0]
+        images = [first["gray"]] + [r["colorized"] for r in results] + [first["original"]] * (first["original"] is not None)
+        return self._compare_table(results, with_ssim=True), make_panel(images), None
+
+    def _compare_table(self, results, with_ssim=False):
+        original = results[0]["original"]
+        orig = None if original is None else _as_rgb_array(original)
+        ssim_head = (" SSIM ↑ |", " ---: |") if with_ssim else ("", "")
+        rows = [f"| model | PSNR ↑ |{ssim_head[0]} colorfulness | time |", f"| --- | ---: |{ssim_head[1]} ---: | ---: |"]
+
+        def row(label, image, ms="", scored=True):
+            arr = _as_rgb_array(image)
+            cells = ["", ""] if orig is None or not scored else [f"{psnr(arr, orig):.2f} dB", _fmt(_ssim(arr, orig), "{:.3f}") if with_ssim else ""]
+            return f"| {label} | {cells[0]} |{f' {cells[1]} |' if with_ssim else ''} {colorfulness(arr):.1f} | {ms} |"
+
+        rows += [row(f"{self.bank.label(r['model'])} (`{r['model']}`)", r["colorized"], f"{r['seconds'] * 1000:.0f} ms") for r in results]
+        if orig is not None:
+            rows.append(row("gray baseline", results[0]["gray"]))
+            rows.append(row("original", original, scored=False))
+        note = "" if with_ssim else "\n\n*SSIM follows in a moment.*"
+        return "\n".join(rows) + note

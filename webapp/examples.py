@@ -2,7 +2,7 @@
 
 import gradio as gr
 
-from webapp.widgets import PRIVATE, result_panel
+from webapp.widgets import result_panel, wire
 
 
 def examples_tab(handlers, model):
@@ -12,7 +12,8 @@ def examples_tab(handlers, model):
         with gr.Row():
             with gr.Column(scale=2):
                 gallery = gr.Gallery(elem_id="example-gallery", value=handlers.examples, label="Examples", columns=4, height=620,
-                                     allow_preview=False, object_fit="cover", format="png", elem_classes="pixelated")
+                                     allow_preview=False, object_fit="cover", format="png",
+                                     elem_classes=["pixelated", "gallery-captions"])
             with gr.Column(scale=3):
                 example_out = result_panel("example")
-        gallery.select(handlers.colorize_example, [model], example_out, **PRIVATE)
+        wire(gallery.select, handlers.colorize_example, [model], example_out, handlers)

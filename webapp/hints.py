@@ -22,7 +22,7 @@ from PIL import Image
 import colorizer
 from webapp.bank import user_errors
 from webapp.guard import EDITOR_MAX_PIXELS, raw_editor
-from webapp.widgets import PRIVATE, image_out, raw_image
+from webapp.widgets import PRIVATE, image_out, quiet, raw_image
 from colorizer.images import is_gray
 from colorizer.metrics import psnr
 from colorizer.pipeline import takes_hints
@@ -76,7 +76,7 @@ def hint_editor(value):
     eraser, no upload into it (images come in through the tab's upload box), no crop or resize;
     CSS class ``has-image`` once it shows an image."""
     return raw_editor(gr.ImageEditor(value=value, elem_id="hints-editor", elem_classes=[] if value is None else ["has-image"],
-                          label="2 · Paint the colors you know", type="numpy", interactive=True,
+                          label="2 · Paint", type="numpy", interactive=True,
                           image_mode="RGBA", sources=(), transforms=(), layers=False, format="png", height=440,
                           brush=gr.Brush(colors=HINT_COLORS, default_color=HINT_COLORS[0], color_mode="defaults", default_size=12),
                           eraser=gr.Eraser(default_size=16)))
@@ -200,32 +200,27 @@ def hints_tab(demo, handlers, hint_handlers, model):
         hint_btn = gr.Button("Colorize with hints", variant="primary", elem_id="hints-button", scale=2, render=False)
         hint_clear = gr.Button("Clear hints", elem_id="hints-clear", scale=1, render=False)
         with gr.Row():
-            with gr.Column(scale=2):
-                with gr.Row():
-                    with gr.Column(min_width=160):
-                        hint_input = raw_image(elem_id="hints-input", label="1 · Your image", sources=["upload", "clipboard"],
-                                               height=150)
-                    with gr.Column(min_width=160):
-                        gr.Examples([[path] for path, _ in handlers.examples if Path(path).name in EXAMPLE_FILES],
-                                    [hint_input], label="or an example", **PRIVATE)
-
+            with gr.Column(scale=1, min_width=260):
+                hint_input = raw_image(elem_id="hints-input", label="1 · Your image", sources=["upload", "clipboard"], height=240,
+                                       elem_classes="labelled")
+                gr.Examples([[path] for path, _ in handlers.examples if Path(path).name in EXAMPLE_FILES],
+                            [hint_input], label="or an example", **PRIVATE)
+            with gr.Column(scale=2, min_width=300):
                 # A fresh editor for each image and for "Clear hints": Gradio's editor misbehaves when
                 # an event sets the value of one that was painted on (strokes land in the wrong place).
                 @gr.render(inputs=[hint_source], triggers=[demo.load, hint_source.change, hint_clear.click])
                 def hint_canvas(source):
                     editor = hint_editor(editor_value(source))
-                    hint_btn.click(hint_handlers.colorize_with_hints, [editor, hint_source, model], hint_panel, **PRIVATE)
+                    hint_btn.click(hint_handlers.colorize_with_hints, [editor, hint_source, model], hint_panel, **quiet(hint_source))
 
                 with gr.Row():
                     hint_btn.render()
                     hint_clear.render()
-            with gr.Column(scale=3):
-                with gr.Row(equal_height=True):
-                    hint_gray = image_out("Gray", "hints-gray")
-                    hint_auto = image_out("No hints", "hints-auto")
-                    hint_out = image_out("With hints", "hints-colorized")
-                with gr.Row():
-                    hint_original = image_out("Original", "hints-original", height=220, visible=False, scale=1)
-                    hint_notes = gr.Markdown(elem_id="hints-metrics")
+        with gr.Row(equal_height=True, elem_classes="result-row"):
+            hint_gray = image_out("Gray", "hints-gray", height=None, min_width=160)
+            hint_auto = image_out("No hints", "hints-auto", height=None, min_width=160)
+            hint_out = image_out("With hints", "hints-colorized", height=None, min_width=160)
+            hint_original = image_out("True colors", "hints-original", height=None, visible=False, min_width=160)
+        hint_notes = gr.Markdown(elem_id="hints-metrics")
         hint_panel = [hint_gray, hint_auto, hint_out, hint_original, hint_notes]
         hint_input.change(hint_handlers.load_image, [hint_input, model], [hint_source, *hint_panel], **PRIVATE)

@@ -6,7 +6,7 @@ import gradio as gr
 
 from webapp.guard import raw_editor
 from webapp.hints import HINT_COLORS
-from webapp.widgets import PRIVATE, result_panel
+from webapp.widgets import result_panel, wire
 
 GRAYS = ["#000000", "#333333", "#666666", "#999999", "#cccccc", "#ffffff"]
 
@@ -17,10 +17,10 @@ def sketch_tab(handlers, model):
             with gr.Column(scale=2):
                 gr.Markdown("Draw shapes with a gray pen, dab a color inside each: every closed shape is filled with the "
                             "color dabbed in it; shapes without a dab stay white.", elem_id="sketch-how")
-                sketch = raw_editor(gr.Sketchpad(elem_id="sketch-input", label="Draw in gray, dab colors", type="numpy", image_mode="RGBA",
+                sketch = raw_editor(gr.Sketchpad(elem_id="sketch-input", label="Draw here", type="numpy", image_mode="RGBA",
                                       canvas_size=(384, 384), layers=False, transforms=(), format="png",
                                       brush=gr.Brush(colors=GRAYS + HINT_COLORS, default_color="#333333", color_mode="fixed", default_size=8)))
                 sketch_btn = gr.Button("Colorize my drawing", variant="primary", elem_id="sketch-button")
             with gr.Column(scale=3):
                 sketch_out = result_panel("sketch")
-        sketch_btn.click(handlers.colorize_sketch, [sketch, model], sketch_out, **PRIVATE)
+        wire(sketch_btn.click, handlers.colorize_sketch, [sketch, model], sketch_out, handlers)

@@ -1,8 +1,10 @@
-"""The app's Training tab data: loss curves and the error table of each model, read from the
-``history.json`` and ``config.json`` that ``train.export`` writes into every weights folder.
+"""The Training tab: how each shipped model learned, across all its fine-tunes, in plain terms.
 
-Errors are in the original project's scale: the sum over an epoch's batches of the per-batch
-loss (MSE for the seed networks), so they grow with the number of batches.
+Each weights folder holds ``history.json`` (the per-epoch records of its last fine-tune, written by
+``train.export``) and, for the shipped models, ``history_all.json`` (its whole history, rebuilt
+from git by ``scripts/combine_history.py``). Epochs are counted from the very first one, so a
+model's curve ends at the epoch count of its label. The original project's error table stands
+beside the reproduction of its network (``seed_cnn``).
 """
 
 import json
@@ -12,18 +14,29 @@ from pathlib import Path
 import gradio as gr
 import pandas as pd
 
+from train.card import ORIGINAL_RESULTS
 from webapp.widgets import PRIVATE
 
-__all__ = ["training_tab", "read_history", "loss_frame", "psnr_frame", "error_table"]
+__all__ = ["training_tab", "read_history", "full_history", "psnr_frame", "model_frame", "stages_markdown", "original_markdown"]
+
+LOSSES = {  # what each training loss asks of the network, for a person
+    "mse_rgb": "true RGB colors (squared error), as the original",
+    "mse_cbcr": "true colors (squared error)",
+    "psnr_rgb": "highest PSNR",
+}
+
+
+def _read(path):
+    try:
+        return json.loads(Path(path).read_text())
+    except (OSError, ValueError):
+        return None
 
 
 def read_history(folder):
-    """The per-epoch records of a weights folder (a list of dicts), [] when there are none."""
-    try:
-        data = json.loads((Path(folder) / "history.json").read_text())
-    except (OSError, ValueError):
-        return []
-    epochs = data.get("epochs", []) if isinstance(data, dict) else data
+    """The per-epoch records of a weights folder's last run (a list of dicts), [] when there are none."""
+    data = _read(Path(folder) / "history.json")
+    epochs = data.get("epochs", []) if isinstance(data, dict) else data or []
     return [e for e in epochs if isinstance(e, dict) and isinstance(e.get("epoch"), int)]
 
 
@@ -31,77 +44,136 @@ def _number(value):
     return float(value) if isinstance(value, (int, float)) and math.isfinite(value) else None
 
 
-def loss_frame(folder):
-    """Long table (epoch, error, split) of one model's training and validation error, for a LinePlot."""
-    rows = []
-    for record in read_history(folder):
-        for key, split in (("train_loss_sum", "train"), ("val_loss_sum", "validation")):
-            value = _number(record.get(key))
-            if value is not None:
-                rows.append({"epoch": record["epoch"], "error": value, "split": split})
-    return pd.DataFrame(rows, columns=["epoch", "error", "split"])
+def full_history(folder, config):
+    """(stages, records) of a model's whole training, epochs counted from its first.
+
+    ``history_all.json`` when it reaches the config's epoch count; when the model was fine-tuned
+    again since, its last run is added after the stages the file holds; without the file, the
+    last run alone, after one stage whose records are not at hand."""
+    epochs = config.get("epochs") if isinstance(config.get("epochs"), int) else None
+    data = _read(Path(folder) / "history_all.json")
+    stages, records = ([], []) if not isinstance(data, dict) else (list(data.get("stages", [])), list(data.get("records", [])))
+    done = stages[-1]["last_epoch"] if stages else 0
+    if epochs is not None and done == epochs:
+        return stages, records
+    last = read_history(folder)
+    start = (epochs - len(last)) if epochs is not None else done
+    if start < done:  # the file and the folder disagree: trust the folder's last run
+        stages, records, done = [], [], 0
+    if start > done:
+        stages.append({"first_epoch": done + 1, "last_epoch": start, "loss": None, "recorded": False, "metrics": {}})
+    train_config = config.get("train_config", {})
+    if last:
+        stages.append({"first_epoch": start + 1, "last_epoch": start + len(last), "loss": train_config.get("loss"),
+                       "colorfulness_weight": train_config.get("colorfulness_weight", 0.0), "recorded": True,
+                       "metrics": {"val_psnr": config.get("metrics", {}).get("val_psnr"),
+                                   "test": {Path(k).name.split(".")[0]: v for k, v in (config.get("metrics", {}).get("evaluation") or {}).items()}}})
+        records += [{**r, "epoch": start + r["epoch"]} for r in last]
+    return stages, records
 
 
-def psnr_frame(folders):
-    """Long table (epoch, PSNR, model) of every model's validation PSNR per epoch."""
+def psnr_frame(bank):
+    """Long table (epoch, validation PSNR, model) of every model's whole history, for one LinePlot."""
     rows = []
-    for name, folder in folders.items():
-        for record in read_history(folder):
+    for name in bank.ordered():
+        for record in full_history(bank.folders[name], bank.configs[name])[1]:
             value = _number(record.get("val_psnr"))
             if value is not None:
-                rows.append({"epoch": record["epoch"], "val PSNR (dB)": value, "model": name})
-    return pd.DataFrame(rows, columns=["epoch", "val PSNR (dB)", "model"])
+                rows.append({"epoch": record["epoch"], "validation PSNR (dB)": value, "model": bank.label(name)})
+    return pd.DataFrame(rows, columns=["epoch", "validation PSNR (dB)", "model"])
 
 
-def _fmt(value, digits=4, unit=""):
-    value = _number(value)
-    return "" if value is None else f"{value:.{digits}f}{unit}"
+def model_frame(folder, config):
+    """Table (epoch, validation PSNR (dB), error per image) of one model's whole history; the error
+    is the mean squared error of a validation image's RGB in 0..1."""
+    rows = [{"epoch": r["epoch"], "validation PSNR (dB)": _number(r.get("val_psnr")), "error per image": _number(r.get("val_mse"))}
+            for r in full_history(folder, config)[1]]
+    return pd.DataFrame(rows, columns=["epoch", "validation PSNR (dB)", "error per image"])
 
 
-def _pooled(evaluation, key):
-    """Image-weighted mean of ``key`` over an evaluation's sources ({source: row})."""
-    rows = [r for r in (evaluation or {}).values() if isinstance(r, dict) and _number(r.get(key)) is not None]
-    n = sum(r.get("images", 1) for r in rows)
-    return sum(r[key] * r.get("images", 1) for r in rows) / n if n else None
+def _aim(stage):
+    aim = LOSSES.get(stage.get("loss"), f"loss `{stage.get('loss')}`" if stage.get("loss") else "not recorded")
+    if stage.get("colorfulness_weight"):
+        aim += " + vivid colors"
+    return aim
 
 
-def error_table(folders, configs):
-    """One row per model: final train/validation error (original scale), lowest validation error,
-    validation MSE and PSNR, SSIM and the gray baseline from the exported evaluation."""
-    rows = []
-    for name in folders:
-        config = configs[name]
-        metrics = config.get("metrics", {})
-        history = read_history(folders[name])
-        last = history[-1] if history else {}
-        best = min(history, key=lambda h: h.get("val_loss_sum", math.inf)) if history else {}
-        evaluation = metrics.get("evaluation")
-        rows.append({
-            "model": name,
-            "network": config["architecture"]["name"],
-            "epochs": config.get("epochs", last.get("epoch", "")),
-            "loss": config.get("train_config", {}).get("loss", ""),
-            "final train error": _fmt(last.get("train_loss_sum", metrics.get("train_loss_sum"))),
-            "final val error": _fmt(last.get("val_loss_sum", metrics.get("val_loss_sum"))),
-            "lowest val error": (f"{_fmt(best['val_loss_sum'])} (epoch {best['epoch']})" if best.get("val_loss_sum") is not None else ""),
-            "val MSE": _fmt(last.get("val_mse"), 5),
-            "val PSNR": _fmt(metrics.get("val_psnr", last.get("val_psnr")), 2, " dB"),
-            "SSIM": _fmt(_pooled(evaluation, "ssim"), 3),
-            "gray PSNR": _fmt(_pooled(evaluation, "psnr_gray"), 2, " dB"),
-        })
-    return pd.DataFrame(rows)
+def stages_markdown(folder, config):
+    """One row per training stage: its epochs, what it aimed at, the validation PSNR and the test
+    colorfulness measured when it was exported, and its mean training loss per image."""
+    stages, records = full_history(folder, config)
+    by_epoch = {r["epoch"]: r for r in records}
+    rows = ["| epochs | aimed at | validation PSNR at the end (app) | colorfulness, test images (true ones) | mean training loss per image at the end |",
+            "| --- | --- | ---: | --- | ---: |"]
+    for stage in stages:
+        span = f"{stage['first_epoch']}–{stage['last_epoch']}"
+        if not stage.get("recorded"):
+            rows.append(f"| {span} | {_aim(stage)} | – | – | (an unshipped run: records not kept) |")
+            continue
+        metrics = stage.get("metrics") or {}
+        psnr = _number(metrics.get("val_psnr"))
+        tests = metrics.get("test") or {}
+        colorful = "; ".join(f"{name.split('-')[0]} {row['colorfulness']:.1f} ({row['colorfulness_original']:.1f})"
+                             for name, row in tests.items() if _number(row.get("colorfulness")) is not None
+                             and _number(row.get("colorfulness_original")) is not None)
+        last = by_epoch.get(stage["last_epoch"], {})
+        loss = _number(last.get("train_loss"))
+        if loss is None:
+            loss_text = "–"
+        elif stage.get("loss") == "psnr_rgb":  # the loss is minus PSNR (plus the vividness term): say it as a score
+            loss_text = f"score {-loss:.2f} dB" + (" (PSNR less a dullness penalty)" if stage.get("colorfulness_weight") else " (PSNR)")
+        else:
+            loss_text = f"{loss:.5f}"
+        rows.append(f"| {span} | {_aim(stage)} | {'–' if psnr is None else f'{psnr:.2f} dB'} | {colorful or '–'} | {loss_text} |")
+    return "\n".join(rows)
+
+
+def original_markdown(bank):
+    """The original project's reported errors beside this project's reproductions of its network
+    (errors in the original's scale: the sum over an epoch's batches of the per-batch MSE)."""
+    rows = ["| run | epochs | train error | validation error |", "| --- | ---: | ---: | ---: |"]
+    for name in bank.ordered():
+        config = bank.configs[name]
+        arch = config["architecture"]["name"]
+        if arch not in ORIGINAL_RESULTS or not config.get("train_config", {}).get("loss", "mse_rgb").startswith("mse"):
+            continue
+        last = (read_history(bank.folders[name]) or [{}])[-1]
+        train, val = _number(last.get("train_loss_sum")), _number(last.get("val_loss_sum"))
+        if train is None or val is None:
+            continue
+        rows.append(f"| **{bank.title(name)}** (`{name}`), here | {config.get('epochs', '–')} | {train:.4f} | {val:.4f} |")
+        rows += [f"| original project: {label} | | {tr} | {va} |" for label, tr, va in ORIGINAL_RESULTS[arch]]
+    return "\n".join(rows) if len(rows) > 2 else ""
 
 
 def training_tab(bank):
     with gr.Tab("Training", id="training"):
-        gr.Markdown("How each shipped model trained. Errors are in the original project's scale: the sum over an "
-                    "epoch's batches of the per-batch loss (MSE for the seed networks).")
-        gr.Dataframe(error_table(bank.folders, bank.configs), label="Final errors", interactive=False, wrap=True)
+        gr.Markdown("How each model learned. An **epoch** is one pass over the 54,800 training pictures. After each, "
+                    "the model colored 11,600 pictures it never trains on: **validation PSNR** says how close its "
+                    "colors came (higher is better) and the **error per image** how far off they were (lower is "
+                    "better). Curves span every fine-tune, from the first epoch. (During training PSNR is measured on the "
+                    "network's own small output; the app then keeps your picture's full-size brightness, which scores "
+                    "higher: the tables give those end results.)")
+        gr.LinePlot(psnr_frame(bank), x="epoch", y="validation PSNR (dB)", color="model", elem_id="training-psnr",
+                    title="Validation PSNR, every model", height=340)
+        curve_model = gr.Dropdown(choices=bank.choices(), value=bank.default, label="One model in detail", elem_id="training-model")
+        default = bank.default
+        frame = model_frame(bank.folders[default], bank.configs[default])
         with gr.Row():
-            curve_model = gr.Dropdown(choices=bank.choices(), value=bank.default, label="Loss curves of", scale=1)
-        with gr.Row():
-            loss_plot = gr.LinePlot(elem_id="training-loss", value=loss_frame(bank.folders[bank.default]), x="epoch", y="error", color="split",
-                                    title="Training and validation error per epoch", height=320)
-            gr.LinePlot(psnr_frame(bank.folders), x="epoch", y="val PSNR (dB)", color="model",
-                        title="Validation PSNR per epoch", height=320)
-        curve_model.change(lambda name: loss_frame(bank.folders[name]), [curve_model], [loss_plot], **PRIVATE)
+            psnr_plot = gr.LinePlot(frame, x="epoch", y="validation PSNR (dB)", elem_id="training-model-psnr",
+                                    title="PSNR, dB (higher is better)", height=300, min_width=300)
+            loss_plot = gr.LinePlot(frame, x="epoch", y="error per image", elem_id="training-loss",
+                                    title="Error per image (lower is better)", height=300, min_width=300)
+        stages = gr.Markdown(stages_markdown(bank.folders[default], bank.configs[default]), elem_id="training-stages")
+        original = original_markdown(bank)
+        if original:
+            gr.Markdown("### The original project\nIts reported errors (the sum over an epoch's batches of the per-batch "
+                        "squared error, so they grow with the number of batches: here 548 and 116, there 560 and 120) "
+                        "beside the reproduction of its network, trained here on this CPU for far fewer epochs.\n\n"
+                        + original, elem_id="training-original")
+
+        def show(name):
+            frame = model_frame(bank.folders[name], bank.configs[name])
+            return frame, frame, stages_markdown(bank.folders[name], bank.configs[name])
+
+        curve_model.change(show, [curve_model], [psnr_plot, loss_plot, stages], **PRIVATE)
