@@ -262,3 +262,19 @@ def test_hue_accuracy_scores_the_share_of_colored_pixels():
     assert hue_accuracy(output[0], gray_rows[0]) == pytest.approx(0.5)
     with pytest.raises(TypeError):
         hue_accuracy_batch(original.astype(np.float32), original)
+
+
+def test_ssim_of_large_images_equals_the_banded_filter():
+    """Above 64 px SSIM filters by shifted adds instead of banded matrices: the same numbers."""
+    from colorizer import metrics
+
+    rng = np.random.default_rng(5)
+    a = _rand(rng, (2, 96, 80, 3))
+    b = _noisy(rng, a, 40)
+    fast = ssim_batch(a, b)
+    ca, cb = (np.moveaxis(v, -1, 1).astype(np.float64) for v in (a, b))
+    x = np.stack([ca, cb, ca * ca, cb * cb, ca * cb])
+    banded = (x @ metrics._band(80).T).swapaxes(-1, -2) @ metrics._band(96).T
+    shifted = metrics._valid_filter(x)
+    np.testing.assert_allclose(shifted.swapaxes(-1, -2), banded, rtol=0, atol=1e-9)
+    assert 0 < fast[0] < 1
