@@ -24,6 +24,7 @@ __all__ = [
     "to_gray",
     "rgb_to_ycbcr",
     "ycbcr_to_rgb",
+    "chroma_polar",
     "rgb_to_ycbcr_torch",
     "ycbcr_to_rgb_torch",
     "fit_chroma_torch",
@@ -73,6 +74,18 @@ def rgb_to_ycbcr(rgb):
 def ycbcr_to_rgb(ycbcr):
     """Inverse of :func:`rgb_to_ycbcr`; not clipped (out-of-gamut values stay visible)."""
     return np.asarray(ycbcr, dtype=np.float64) @ _YCBCR_TO_RGB.T
+
+
+def chroma_polar(rgb):
+    """Chroma magnitude and hue of RGB: the polar form of the BT.601 (Cb, Cr) vector.
+
+    float array ... x 3 RGB in [0, 1] -> (magnitude ..., in [0, ~0.6]; hue ..., degrees in
+    [-180, 180], 0 along +Cb (blue), 90 along +Cr (red)). The hue of a gray pixel is 0 and means
+    nothing: callers decide below which magnitude a hue counts.
+    """
+    ycbcr = rgb_to_ycbcr(rgb)
+    cb, cr = ycbcr[..., 1], ycbcr[..., 2]
+    return np.hypot(cb, cr), np.degrees(np.arctan2(cr, cb))
 
 
 @functools.lru_cache(maxsize=None)

@@ -63,3 +63,15 @@ def test_fit_chroma_leaves_in_gamut_chroma_alone():
 def test_to_gray_rejects_wrong_shape():
     with pytest.raises(ValueError):
         to_gray(np.zeros((4, 4)))
+
+
+def test_chroma_polar_gives_the_cbcr_magnitude_and_angle():
+    from colorizer.color import chroma_polar
+
+    rgb = np.array([[1.0, 0.0, 0.0], [0.0, 0.0, 1.0], [0.5, 0.5, 0.5], [0.0, 1.0, 0.0]])
+    magnitude, hue = chroma_polar(rgb)
+    cb, cr = -0.168735892, 0.5  # pure red
+    assert magnitude[0] == pytest.approx(np.hypot(cb, cr)) and hue[0] == pytest.approx(np.degrees(np.arctan2(cr, cb)))
+    assert hue[1] == pytest.approx(np.degrees(np.arctan2(-0.081312411, 0.5)))  # blue lies near +Cb (0 degrees)
+    assert magnitude[2] == pytest.approx(0, abs=1e-12)  # gray has no chroma
+    assert abs(hue[3] - hue[0]) > 90  # green is far round from red

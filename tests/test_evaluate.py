@@ -2,8 +2,10 @@
 
 import json
 
+import numpy as np
 import pytest
 import torch
+from PIL import Image
 
 import colorizer
 from train.evaluate import evaluate, format_table, main as evaluate_main
@@ -42,6 +44,8 @@ def test_a_colorizer_that_adds_no_color_scores_exactly_the_gray_baseline(tmp_pat
     assert row["images"] == 6
     assert row["psnr"] == row["psnr_gray"] and row["ssim"] == row["ssim_gray"] and row["mse"] == row["mse_gray"]
     assert row["colorfulness"] == 0 and row["colorfulness_original"] > 10
+    assert row["colorfulness_ratio"] == 0 and row["below_gray"] == 0  # equal to gray is not below it
+    assert row["hue_accuracy"] == 0 == row["hue_accuracy_gray"]
     assert row["loss_sum"] == pytest.approx(row["mse"] * 6 / 100)
     assert "| pooled | 6 |" in format_table(table)
 
@@ -86,3 +90,93 @@ def test_several_models_get_one_comparison_table_with_one_gray_baseline(tmp_path
     # the model that adds no color scores exactly the baseline: same row, other name
     assert rows["pooled", "gray_only"].split("|")[3:] == rows["pooled", "gray (baseline)"].split("|")[3:]
     assert set(json.loads(out_json.read_text())["models"]) == {"gray_only", "seed"}
+
+
+def test_rows_have_colorfulness_ratio_share_below_gray_and_hue_accuracy():
+    from colorizer.color import rgb_to_ycbcr, ycbcr_to_rgb
+    from train.evaluate import _row
+
+    rng = np.random.default_rng(0)
+    originals = rng.integers(40, 216, (4, 16, 16, 3), dtype=np.uint8)
+    ycbcr = rgb_to_ycbcr(originals / 255.0)
+    grays = np.repeat((ycbcr[..., :1] * 255).round().astype(np.uint8), 3, axis=-1)
+    half = ycbcr * [1.0, 0.5, 0.5]  # the same hues at half the chroma
+    outputs = (ycbcr_to_rgb(half) * 255).round().clip(0, 255).astype(np.uint8)
+    outputs[3] = (ycbcr_to_rgb(ycbcr[3] * [1.0, -2.0, -2.0]) * 255).round().clip(0, 255).astype(np.uint8)  # wrong way round
+    row = _row(outputs, grays, originals)
+    assert row["below_gray"] == 0.25  # only the turned image scores below the gray one
+    plain = _row(outputs[:3], grays[:3], originals[:3])
+    assert plain["colorfulness_ratio"] == pytest.approx(0.5, abs=0.02) and plain["hue_accuracy"] == 1.0
+    assert _row(originals, grays, originals)["colorfulness_ratio"] == 1.0
+
+
+@pytest.fixture(scope="module")
+def tiny_corpus(tmp_path_factory):
+    """A corpus-128 archive with 9 test images of a photo source and 9 of a clip-art source, written
+    by the corpus builder's own writer."""
+    from train.corpus import sources_of_kind, write_archive
+
+    rng = np.random.default_rng(3)
+    items = []
+    for package in (sources_of_kind("photo")[0], sources_of_kind("clipart")[0]):
+        for i in range(9):
+            grid = rng.integers(0, 256, (4, 4, 3), dtype=np.uint8)
+            image = np.asarray(Image.fromarray(grid).resize((128, 128), Image.Resampling.BILINEAR))
+            items.append(("test", package, f"{i:016x}", image))
+    items.append(("train", package, "f" * 16, image))
+    path = tmp_path_factory.mktemp("corpus") / "corpus-128.tar.gz"
+    write_archive(items, path)
+    return path
+
+
+def _archive(folder, path):
+    import tarfile
+
+    with tarfile.open(path, "w:gz") as tar:
+        tar.add(folder, arcname=".")
+    return path
+
+
+def test_suite_evaluates_each_set_at_its_size_with_corpus_rows(tmp_path, tree, tiny_corpus, capsys):
+    from train.corpus import sources_of_kind
+    from train.evaluate import evaluate_suite, suite_sets
+
+    data = tmp_path / "data"
+    data.mkdir()
+    for archive in ("cifar10-images.tar.gz", "linnaeus5-32.tar.gz", "linnaeus5-128.tar.gz"):
+        _archive(tree, data / archive)
+    examples = tmp_path / "examples"
+    examples.mkdir()
+    for name, color in (("emoji_a.png", (200, 40, 40)), ("emoji_b.png", (40, 200, 40)), ("cifar10_x.png", (1, 2, 3))):
+        Image.new("RGB", (48, 48), color).save(examples / name)
+    sets = suite_sets(tiny_corpus, data_dir=data, examples_dir=examples)
+    sizes = {prefix: image_set.images.shape[1] for prefix, image_set, _ in sets}
+    assert sizes == {"cifar10 (32 px)": 32, "linnaeus5 (32 px)": 32, "linnaeus5 (128 px)": 128, "corpus ": 128, "emoji (48 px)": 48}
+    model = colorizer.load(weights(tmp_path / "w", "chroma_unet", zero_head=True))
+    table = evaluate_suite(model, sets)
+    photo, clipart = sources_of_kind("photo")[0], sources_of_kind("clipart")[0]
+    assert list(table) == ["cifar10 (32 px)", "linnaeus5 (32 px)", "linnaeus5 (128 px)", f"corpus {photo}",
+                           f"corpus {clipart}", "corpus photo (pooled)", "corpus clipart (pooled)", "emoji (48 px)"]
+    assert table[f"corpus {photo}"]["images"] == 9 and table["emoji (48 px)"]["images"] == 2
+    assert table["corpus photo (pooled)"] == table[f"corpus {photo}"]
+    # without a corpus its rows are left out, with a note
+    notes = []
+    without = suite_sets(tmp_path / "none.tar.gz", data_dir=data, examples_dir=examples, log=notes.append)
+    assert [prefix for prefix, _, _ in without] == ["cifar10 (32 px)", "linnaeus5 (32 px)", "linnaeus5 (128 px)", "emoji (48 px)"]
+    assert "none.tar.gz" in notes[0]
+
+
+def test_panels_show_gray_each_model_and_the_original(tmp_path, tiny_corpus, capsys):
+    from train.eval_panels import BLOCK_GAP, HEADER
+
+    a = weights(tmp_path / "a", "chroma_unet", zero_head=True)
+    b = weights(tmp_path / "b", "seed_cnn")
+    out = tmp_path / "panels.png"
+    assert evaluate_main(["--panels", str(out), "--model", str(a), str(b), "--corpus", str(tiny_corpus)]) == 0
+    panel = np.asarray(Image.open(out).convert("RGB"))
+    block_width = 4 * 128 + 3 * 8  # gray | a | b | original
+    assert panel.shape == (HEADER + 8 * (128 + 4), 2 * block_width + BLOCK_GAP, 3)
+    first = panel[HEADER : HEADER + 128]
+    gray, out_a, original = first[:, :128], first[:, 136:264], first[:, 3 * 136 : 3 * 136 + 128]
+    assert np.array_equal(gray, out_a)  # the model that adds no color returns the gray image
+    assert np.abs(gray.astype(int) - original).max() > 20 and np.ptp(gray.astype(int), axis=-1).max() == 0

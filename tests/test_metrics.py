@@ -1,4 +1,4 @@
-"""Tests for colorizer.metrics: PSNR, SSIM, colorfulness and MSE on uint8 images."""
+"""Tests for colorizer.metrics: PSNR, SSIM, colorfulness, hue accuracy and MSE on uint8 images."""
 
 import math
 
@@ -8,6 +8,8 @@ import pytest
 from colorizer.metrics import (
     colorfulness,
     colorfulness_batch,
+    hue_accuracy,
+    hue_accuracy_batch,
     mse,
     mse_batch,
     psnr,
@@ -221,3 +223,58 @@ def test_mse_batch_matches_loop():
     got = mse_batch(outs, tgts)
     assert got.shape == (4,)
     np.testing.assert_array_equal(got, [mse(o, t) for o, t in zip(outs, tgts)])
+
+
+def _chroma_image(rng, rotate_deg=0.0, scale=1.0, n=4, size=24, magnitude=0.15):
+    """n x size x size x 3 uint8 images of Y 0.5 and chroma ``magnitude`` at random hues, with the
+    hue turned by ``rotate_deg`` and the chroma scaled by ``scale``; same rng seed = same hues."""
+    from colorizer.color import ycbcr_to_rgb
+
+    angle = np.radians(rng.uniform(-180, 180, (n, size, size)) + rotate_deg)
+    ycbcr = np.stack([np.full(angle.shape, 0.5), scale * magnitude * np.cos(angle), scale * magnitude * np.sin(angle)], -1)
+    return (ycbcr_to_rgb(ycbcr) * 255).round().clip(0, 255).astype(np.uint8)
+
+
+def test_hue_accuracy_known_answers():
+    original = _chroma_image(np.random.default_rng(0))
+    assert np.array_equal(hue_accuracy_batch(original, original), np.ones(4))
+    for degrees in (45, 90, 180, -60):  # beyond the 30 degree tolerance, either way round
+        assert np.array_equal(hue_accuracy_batch(_chroma_image(np.random.default_rng(0), degrees), original), np.zeros(4))
+    for degrees in (20, -25):  # within it
+        assert np.array_equal(hue_accuracy_batch(_chroma_image(np.random.default_rng(0), degrees), original), np.ones(4))
+    # hue, not saturation: a paler output of the right hues is right
+    assert hue_accuracy(_chroma_image(np.random.default_rng(0), scale=0.3)[0], original[0]) == 1.0
+    # a gray output has no hue
+    gray = np.repeat(np.full(original.shape[:3], 128, np.uint8)[..., None], 3, axis=-1)
+    assert np.array_equal(hue_accuracy_batch(gray, original), np.zeros(4))
+    # only clearly colored original pixels are scored: none -> NaN
+    faint = _chroma_image(np.random.default_rng(0), magnitude=0.02)
+    assert np.isnan(hue_accuracy_batch(original, faint)).all()
+
+
+def test_hue_accuracy_scores_the_share_of_colored_pixels():
+    original = _chroma_image(np.random.default_rng(1), n=1)
+    output = original.copy()
+    output[0, :6] = _chroma_image(np.random.default_rng(1), 180, n=1)[0, :6]  # a quarter of the rows turned round
+    assert hue_accuracy(output[0], original[0]) == pytest.approx(0.75)
+    gray_rows = original.copy()
+    gray_rows[0, 12:] = 128  # the lower half of the original gray: not scored, 6 of the 12 scored rows wrong
+    assert hue_accuracy(output[0], gray_rows[0]) == pytest.approx(0.5)
+    with pytest.raises(TypeError):
+        hue_accuracy_batch(original.astype(np.float32), original)
+
+
+def test_ssim_of_large_images_equals_the_banded_filter():
+    """Above 64 px SSIM filters by shifted adds instead of banded matrices: the same numbers."""
+    from colorizer import metrics
+
+    rng = np.random.default_rng(5)
+    a = _rand(rng, (2, 96, 80, 3))
+    b = _noisy(rng, a, 40)
+    fast = ssim_batch(a, b)
+    ca, cb = (np.moveaxis(v, -1, 1).astype(np.float64) for v in (a, b))
+    x = np.stack([ca, cb, ca * ca, cb * cb, ca * cb])
+    banded = (x @ metrics._band(80).T).swapaxes(-1, -2) @ metrics._band(96).T
+    shifted = metrics._valid_filter(x)
+    np.testing.assert_allclose(shifted.swapaxes(-1, -2), banded, rtol=0, atol=1e-9)
+    assert 0 < fast[0] < 1

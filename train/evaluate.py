@@ -2,9 +2,17 @@
 
 ``python -m train.evaluate --model NAME_OR_FOLDER... --data PATH... [--split test] [--limit N]
 [--mode full|seed] [--json OUT]`` prints, per source and pooled: PSNR (per image on 8-bit RGB,
-capped at 50 dB, averaged), SSIM, colorfulness (Hasler-Suesstrunk) of outputs and originals,
-mean MSE (RGB in [0, 1]) and the original project's summed-loss scale (sum over batches of 100
-of the per-batch mean MSE). "gray" is the baseline that returns the gray image as RGB.
+capped at 50 dB, averaged), SSIM, colorfulness (Hasler-Suesstrunk) of outputs and originals and
+their ratio (mean output / mean original), the share of images below gray (PSNR below the gray
+image's), hue accuracy (:func:`colorizer.metrics.hue_accuracy_batch`: share of clearly colored
+pixels whose CbCr hue is within 30 degrees), mean MSE (RGB in [0, 1]) and the original project's
+summed-loss scale (sum over batches of 100 of the per-batch mean MSE). "gray" is the baseline that
+returns the gray image as RGB.
+
+``--suite`` evaluates the standard sets instead, each at its own size through the pipeline
+(:func:`suite_sets`): CIFAR-10 test (32 px), Linnaeus 5 test at 32 and at 128 px, each corpus test
+source (128 px) with the photo and clip-art sources also pooled, and the app's emoji examples.
+``--panels OUT.png`` writes gray | model... | original for corpus test photos and clip-art.
 """
 
 import argparse
@@ -16,12 +24,15 @@ import numpy as np
 import torch
 
 import colorizer
-from colorizer.metrics import colorfulness_batch, mse_batch, psnr_batch, ssim_batch
+from colorizer.metrics import colorfulness_batch, hue_accuracy_batch, mse_batch, psnr_batch, ssim_batch
 
 from .config import DATA_DIR
-from .data import ImageSet, load_sources
+from .data import ImageSet, default_cache_dir, load_source, load_sources
 
-__all__ = ["colorize_set", "evaluate", "evaluate_files", "format_table", "format_comparison", "main"]
+__all__ = ["colorize_set", "evaluate", "evaluate_files", "suite_sets", "evaluate_suite", "format_table",
+           "format_comparison", "main"]
+
+EXAMPLES_DIR = Path(__file__).resolve().parents[1] / "examples"
 
 ORIGINAL_BATCH = 100  # the original's batch size, which its summed error scales with
 
@@ -47,14 +58,23 @@ def colorize_set(model, images_uint8, mode="full", batch_size=500, hints=None):
 def _row(outputs, grays, originals):
     mse_out = mse_batch(outputs, originals)
     mse_gray = mse_batch(grays, originals)
+    psnr, psnr_gray = psnr_batch(outputs, originals), psnr_batch(grays, originals)
+    colorfulness, colorfulness_original = colorfulness_batch(outputs).mean(), colorfulness_batch(originals).mean()
+    with np.errstate(invalid="ignore"):  # no clearly colored pixel in the whole set: NaN
+        hue, hue_gray = np.nanmean(hue_accuracy_batch(outputs, originals)), np.nanmean(hue_accuracy_batch(grays, originals))
     return {
         "images": len(originals),
-        "psnr": float(psnr_batch(outputs, originals).mean()),
-        "psnr_gray": float(psnr_batch(grays, originals).mean()),
+        "psnr": float(psnr.mean()),
+        "psnr_gray": float(psnr_gray.mean()),
         "ssim": float(ssim_batch(outputs, originals).mean()),
         "ssim_gray": float(ssim_batch(grays, originals).mean()),
-        "colorfulness": float(colorfulness_batch(outputs).mean()),
-        "colorfulness_original": float(colorfulness_batch(originals).mean()),
+        "colorfulness": float(colorfulness),
+        "colorfulness_original": float(colorfulness_original),
+        # ratio of the means: a mean of per-image ratios would explode on near-gray originals
+        "colorfulness_ratio": float(colorfulness / colorfulness_original) if colorfulness_original > 0 else float("nan"),
+        "below_gray": float((psnr < psnr_gray).mean()),
+        "hue_accuracy": float(hue),
+        "hue_accuracy_gray": float(hue_gray),
         "mse": float(mse_out.mean()),
         "mse_gray": float(mse_gray.mean()),
         # sum over batches of 100 of the per-batch mean = mean MSE x number of batches
@@ -62,8 +82,12 @@ def _row(outputs, grays, originals):
     }
 
 
-def evaluate(model, image_set, mode="full", limit=0):
-    """{source: metrics row, ..., "pooled": row} for an ImageSet (``train.data``)."""
+def evaluate(model, image_set, mode="full", limit=0, groups=None, pooled="pooled"):
+    """{source: metrics row, ..., group: row, ..., pooled: row} for an ImageSet (``train.data``).
+
+    groups: optional {row name: source names} for rows pooled over some sources (e.g. the corpus's
+    photo sources); a group without images here is left out. ``pooled=None`` leaves out the row of all.
+    """
     sources = np.asarray(image_set.sources)
     keep = np.zeros(len(sources), dtype=bool)
     for name in dict.fromkeys(image_set.sources):  # the first ``limit`` images of each source
@@ -72,7 +96,12 @@ def evaluate(model, image_set, mode="full", limit=0):
     originals, sources = image_set.images[keep], sources[keep]
     outputs, grays = colorize_set(model, originals, mode=mode)
     table = {name: _row(outputs[sources == name], grays[sources == name], originals[sources == name]) for name in dict.fromkeys(sources)}
-    table["pooled"] = _row(outputs, grays, originals)
+    for name, members in (groups or {}).items():
+        mask = np.isin(sources, list(members))
+        if mask.any():
+            table[name] = _row(outputs[mask], grays[mask], originals[mask])
+    if pooled:
+        table[pooled] = _row(outputs, grays, originals)
     return table
 
 
@@ -92,17 +121,66 @@ def evaluate_files(model, paths, mode="full"):
     return tables
 
 
+def default_corpus() -> Path:
+    """Where ``python -m train.corpus`` writes the 128 px corpus by default."""
+    return default_cache_dir() / "corpus" / "corpus-128.tar.gz"
+
+
+def corpus_test_set(corpus) -> ImageSet:
+    """The corpus's test split at its native 128 px, with each image's source set to its class
+    (= its Debian package), so that :func:`evaluate` gives one row per package."""
+    image_set = load_source(corpus, "test", None)
+    return ImageSet(image_set.names, image_set.images, [name.split("_")[0] for name in image_set.names])
+
+
+def suite_sets(corpus=None, data_dir=DATA_DIR, examples_dir=EXAMPLES_DIR, log=print):
+    """The standard evaluation sets: [(row prefix, ImageSet, groups)], each image at the size it
+    goes through the pipeline. The corpus (default :func:`default_corpus`) is left out with a note
+    if it has not been built."""
+    from .corpus import sources_of_kind  # the corpus builder knows which packages are photographs
+
+    data_dir = Path(data_dir)
+    sets = [(f"{name} ({size} px)", load_source(data_dir / archive, "test", size), None)
+            for name, archive, size in (("cifar10", "cifar10-images.tar.gz", 32), ("linnaeus5", "linnaeus5-32.tar.gz", 32),
+                                        ("linnaeus5", "linnaeus5-128.tar.gz", 128))]
+    corpus = Path(corpus) if corpus else default_corpus()
+    if corpus.exists():
+        groups = {"photo (pooled)": sources_of_kind("photo"), "clipart (pooled)": sources_of_kind("clipart")}
+        sets.append(("corpus ", corpus_test_set(corpus), groups))
+    else:
+        log(f"note: no corpus at {corpus} (build it with python -m train.corpus); its rows are left out")
+    files = sorted(Path(examples_dir).glob("emoji_*.png"))
+    images = [np.asarray(colorizer.open_image(f).convert("RGB")) for f in files]
+    sets.append((f"emoji ({images[0].shape[0]} px)", ImageSet([f.name for f in files], np.stack(images), ["emoji"] * len(files)), None))
+    return sets
+
+
+def evaluate_suite(model, sets, mode="full", limit=0):
+    """One table over :func:`suite_sets`: a row per set (per source and group for the corpus)."""
+    table = {}
+    for prefix, image_set, groups in sets:
+        rows = evaluate(model, image_set, mode=mode, limit=limit, groups=groups, pooled=None)
+        if groups is None:  # one source: the row is the set's
+            table[prefix] = next(iter(rows.values()))
+        else:
+            table.update({f"{prefix}{name}": row for name, row in rows.items()})
+    return table
+
+
 def format_table(table, title=""):
     """Markdown table of :func:`evaluate`'s result."""
     lines = [title] if title else []
     lines += [
-        "| set | images | PSNR dB | gray PSNR dB | SSIM | gray SSIM | colorfulness | original colorfulness | MSE | gray MSE | summed error |",
-        "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
+        "| set | images | PSNR dB | gray PSNR dB | SSIM | gray SSIM | colorfulness | original colorfulness | MSE | gray MSE | summed error "
+        "| colorfulness ratio | below gray | hue accuracy |",
+        "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
     ]
     for name, r in table.items():
+        nan = float("nan")  # rows saved before these columns existed
         lines.append(
             f"| {name} | {r['images']} | {r['psnr']:.2f} | {r['psnr_gray']:.2f} | {r['ssim']:.4f} | {r['ssim_gray']:.4f} | "
-            f"{r['colorfulness']:.1f} | {r['colorfulness_original']:.1f} | {r['mse']:.5f} | {r['mse_gray']:.5f} | {r['loss_sum']:.4f} |"
+            f"{r['colorfulness']:.1f} | {r['colorfulness_original']:.1f} | {r['mse']:.5f} | {r['mse_gray']:.5f} | {r['loss_sum']:.4f} | "
+            f"{r.get('colorfulness_ratio', nan):.2f} | {r.get('below_gray', nan):.0%} | {r.get('hue_accuracy', nan):.1%} |"
         )
     return "\n".join(lines)
 
@@ -110,15 +188,19 @@ def format_table(table, title=""):
 def format_comparison(tables):
     """Markdown table comparing models, {model name: table from :func:`evaluate`}: per set, the
     gray baseline, each model and the originals' colorfulness, all from the same run."""
-    lines = ["| set | output | PSNR dB | SSIM | colorfulness | MSE |", "| --- | --- | ---: | ---: | ---: | ---: |"]
+    lines = ["| set | output | PSNR dB | SSIM | colorfulness | MSE | colorfulness ratio | below gray | hue accuracy |",
+             "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"]
     first = next(iter(tables.values()))
     for source in first:
         g = first[source]
-        lines.append(f"| {source} | gray (baseline) | {g['psnr_gray']:.2f} | {g['ssim_gray']:.4f} | 0.0 | {g['mse_gray']:.5f} |")
+        # the gray image has colorfulness 0 and is never below itself; its hue accuracy is measured (0)
+        lines.append(f"| {source} | gray (baseline) | {g['psnr_gray']:.2f} | {g['ssim_gray']:.4f} | 0.0 | {g['mse_gray']:.5f} | "
+                     f"0.00 | 0% | {g['hue_accuracy_gray']:.1%} |")
         for name, table in tables.items():
             r = table[source]
-            lines.append(f"| {source} | {name} | {r['psnr']:.2f} | {r['ssim']:.4f} | {r['colorfulness']:.1f} | {r['mse']:.5f} |")
-        lines.append(f"| {source} | original | | | {g['colorfulness_original']:.1f} | |")
+            lines.append(f"| {source} | {name} | {r['psnr']:.2f} | {r['ssim']:.4f} | {r['colorfulness']:.1f} | {r['mse']:.5f} | "
+                         f"{r['colorfulness_ratio']:.2f} | {r['below_gray']:.0%} | {r['hue_accuracy']:.1%} |")
+        lines.append(f"| {source} | original | | | {g['colorfulness_original']:.1f} | | 1.00 | | |")
     return "\n".join(lines)
 
 
@@ -134,18 +216,34 @@ def main(argv=None):
     parser.add_argument("--files", nargs="+", default=None, help="evaluate these image files instead of --data "
                         "(grouped by file-name prefix, e.g. the app's examples/emoji_*.png)")
     parser.add_argument("--json", default=None, help="also write the table as JSON here")
+    parser.add_argument("--suite", action="store_true", help="evaluate the standard sets instead of --data (each at "
+                        "its own size): CIFAR-10, Linnaeus 5 at 32 and 128 px, the corpus per source, the emoji examples")
+    parser.add_argument("--corpus", default=None, help="the corpus's 128 px archive (default: where train.corpus writes it)")
+    parser.add_argument("--panels", default=None, metavar="OUT.png", help="write gray | each model | original for 8 "
+                        "corpus test photos and 8 clip-art images to this PNG, then stop")
     args = parser.parse_args(argv)
     tables = {}
     try:
-        image_set = None if args.files else load_sources(args.data, args.split, args.size)
+        if args.panels:
+            from .eval_panels import write_panels
+
+            models = [colorizer.load(name) for name in args.model]
+            write_panels(models, args.corpus or default_corpus(), args.panels, mode=args.mode)
+            print(f"wrote {args.panels}")
+            return 0
+        sets = suite_sets(args.corpus) if args.suite else None
+        image_set = None if args.files or args.suite else load_sources(args.data, args.split, args.size)
         for name in args.model:
             model = colorizer.load(name)
-            if args.files:
+            if args.suite:
+                table = evaluate_suite(model, sets, mode=args.mode, limit=args.limit)
+            elif args.files:
                 table = {g: row for t in evaluate_files(model, args.files, mode=args.mode).values() for g, row in t.items()}
             else:
                 table = evaluate(model, image_set, mode=args.mode, limit=args.limit)
             tables[model.name] = table
-            print(format_table(table, f"{model.name} ({args.mode} mode), {'files' if args.files else args.split + ' split'}"), flush=True)
+            what = "standard sets, test split" if args.suite else "files" if args.files else args.split + " split"
+            print(format_table(table, f"{model.name} ({args.mode} mode), {what}"), flush=True)
     except (colorizer.WeightsError, colorizer.ImageInputError, OSError, ValueError) as e:
         print(f"error: {e}", file=sys.stderr)
         return 1
