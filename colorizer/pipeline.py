@@ -20,12 +20,13 @@ import numpy as np
 import torch
 from PIL import Image
 
+from .bins import TEMPERATURE, decode
 from .color import fit_chroma_torch, rgb_to_ycbcr_torch, to_gray, ycbcr_to_rgb_torch
 from .hints import hint_channels, parse_hints
 from .images import open_image
 from .upsample import guided_upsample, resize
 from .models import model_info
-from .weights import WeightsError, inference_scales, load_model, read_config
+from .weights import WeightsError, check_vividness, inference_scales, load_model, read_config
 
 __all__ = ["Colorizer", "load", "weights_dir", "shipped_models", "default_model_name", "best_model_name", "MODES"]
 
@@ -83,6 +84,11 @@ class Colorizer:
     ``(1.0, 1.25)`` also runs the network on the gray at 1.25x the working size (images without
     hints only: hints are points placed at the working size). All three default to the weights
     config's ``inference`` section.
+
+    Bin networks (``output == "bins"``) predict a distribution over chroma; it is decoded with the
+    annealed mean at the config's ``temperature`` after dividing out ``prior^beta``, where
+    beta = ``vividness`` x the config's ``vividness_beta`` (see ``colorizer.bins``). The config's
+    ``vividness`` is the default of :meth:`colorize`.
     """
 
     def __init__(self, model, config, name=None, working_size=None, hint_model=None, flip_average=None, scales=None):
@@ -100,6 +106,9 @@ class Colorizer:
         self.guide_eps = float(inference.get("guide_eps", 1e-3))
         self.flip_average = bool(inference.get("flip_average", False) if flip_average is None else flip_average)
         self.scales = inference_scales(inference.get("scales", [1.0]) if scales is None else scales)
+        self.vividness = check_vividness(inference.get("vividness", 0.0))
+        self.vividness_beta = float(inference.get("vividness_beta", 0.0))
+        self.temperature = float(inference.get("temperature", TEMPERATURE))
 
     @property
     def accepts_hints(self):
@@ -124,14 +133,16 @@ class Colorizer:
         return out
 
     @torch.inference_mode()
-    def predict(self, y_full, hints=None, mode="full"):
+    def predict(self, y_full, hints=None, mode="full", vividness=None):
         """The core, batched: y_full N x 1 x H x W float in [0, 1] -> RGB N x 3 x H x W in [0, 1].
 
         hints: None, or a N x 3 x h x w tensor of hint channels at the working size
-        (see ``colorizer.hints``). In "full" mode the result's luminance equals ``y_full``.
+        (see ``colorizer.hints``). vividness: 0..1, None for the config's (bin networks only;
+        others ignore it). In "full" mode the result's luminance equals ``y_full``.
         """
         if mode not in MODES:
             raise ValueError(f"unknown mode {mode!r}; choose one of {MODES}")
+        vividness = self.vividness if vividness is None else check_vividness(vividness)
         y_full = y_full.float()
         if hints is not None and not self.accepts_hints:
             raise ValueError(f"model {self.name!r} does not take color hints")
@@ -147,21 +158,26 @@ class Colorizer:
             if mode == "seed":
                 return resize(out, tuple(y_full.shape[-2:]), mode="nearest").clamp(0, 1)
             cbcr_small = rgb_to_ycbcr_torch(out)[:, 1:]
+        elif self.model.output == "bins":  # logits (averaged over flips and scales) -> chroma
+            cbcr_small = decode(out, self.model.bin_prior, self.temperature, vividness * self.vividness_beta, self.model.grid)
         else:
             cbcr_small = out
         cbcr_full = guided_upsample(cbcr_small, y_small, y_full, self.guide_radius, self.guide_eps)
         cbcr_full = fit_chroma_torch(y_full, cbcr_full)
         return ycbcr_to_rgb_torch(torch.cat([y_full, cbcr_full], dim=1)).clamp_(0, 1)
 
-    def colorize(self, image, mode="full", hints=None):
+    def colorize(self, image, mode="full", hints=None, vividness=None):
         """Colorize one image; returns a PIL RGB image of the input's size.
 
         image: a PIL image, a uint8 array (H x W gray or H x W x 3/4), a path or bytes; color
         input is first made gray with the original's formula. hints: a list of
         ``(x, y, (r, g, b))`` (column, row in input pixels; 8-bit color, only its chroma is used)
         or an RGBA hint image of the input's size (transparent where there is no hint).
-        Raises ``ImageInputError`` for unusable input.
+        vividness: 0 (faithful) .. 1 (most vivid), None for the model's default (bin networks).
+        Raises ``ImageInputError`` for unusable input, ValueError for a bad setting.
         """
+        if vividness is not None:
+            check_vividness(vividness)  # before any work on the image
         pil = open_image(image)
         y_full = self.luminance(pil)
         hint_tensor = None
@@ -171,10 +187,10 @@ class Colorizer:
                     raise ValueError(f"model {self.name!r} does not take color hints")
                 if isinstance(self.hint_model, str):  # loaded on first use only
                     self.hint_model = load(self.hint_model)
-                return self.hint_model.colorize(pil, mode=mode, hints=hints)
+                return self.hint_model.colorize(pil, mode=mode, hints=hints, vividness=vividness)
             points = parse_hints(hints, pil.size)
             hint_tensor = hint_channels(points, pil.size, self.working_shape(pil.height, pil.width))
-        rgb = self.predict(y_full, hints=hint_tensor, mode=mode)
+        rgb = self.predict(y_full, hints=hint_tensor, mode=mode, vividness=vividness)
         return to_pil(rgb[0])
 
     @staticmethod

@@ -10,6 +10,7 @@ Only safetensors and JSON are ever read, so loading weights never runs pickled c
 """
 
 import json
+import math
 import numbers
 import os
 from pathlib import Path
@@ -20,7 +21,8 @@ from safetensors.torch import load_file, save
 
 from .models import create_model
 
-__all__ = ["WeightsError", "FORMAT", "save_weights", "read_config", "load_model", "atomic_write_bytes"]
+__all__ = ["WeightsError", "FORMAT", "save_weights", "read_config", "load_model", "atomic_write_bytes", "inference_scales",
+           "check_vividness"]
 
 FORMAT = "colorizer-weights/1"
 WEIGHTS_FILE = "model.safetensors"
@@ -83,8 +85,16 @@ def read_config(folder):
         raise WeightsError(f"{path}: normalization needs numeric gray_mean and gray_std")
     if norm["gray_std"] <= 0:
         raise WeightsError(f"{path}: gray_std must be positive")
+    inference = config.get("inference", {})
     try:
-        inference_scales(config.get("inference", {}).get("scales", [1.0]))
+        if not isinstance(inference, dict):
+            raise ValueError("must be a JSON object")
+        inference_scales(inference.get("scales", [1.0]))
+        check_vividness(inference.get("vividness", 0.0))
+        for key in ("vividness_beta", "temperature"):  # bin networks' decoding (colorizer.bins)
+            value = inference.get(key, 1.0)
+            if isinstance(value, bool) or not isinstance(value, numbers.Real) or not 0 < value < math.inf:
+                raise ValueError(f"{key} must be a positive finite number, got {value!r}")
     except ValueError as e:
         raise WeightsError(f"{path}: inference {e}") from None
     return config
@@ -101,6 +111,14 @@ def inference_scales(scales):
     if not (values and all(isinstance(v, numbers.Real) and v > 0 for v in values) and values[0] == 1):
         raise ValueError(f"scales must be a list of positive numbers starting with 1, got {scales!r}")
     return tuple(float(v) for v in values)
+
+
+def check_vividness(vividness):
+    """``vividness`` (config.json's or a caller's) as a float; ValueError unless a finite number
+    in [0, 1] (0: the network's own distribution, 1: the strongest measured prior correction)."""
+    if isinstance(vividness, bool) or not isinstance(vividness, numbers.Real) or not 0 <= vividness <= 1:
+        raise ValueError(f"vividness must be a number from 0 to 1, got {vividness!r}")
+    return float(vividness)
 
 
 def load_model(folder):
@@ -134,5 +152,9 @@ def load_model(folder):
             )
         if not torch.isfinite(tensor).all():
             raise WeightsError(f"{path}: tensor {name} holds NaN or inf")
+    if "bin_prior" in state:  # prior correction takes its log and divides by it
+        prior = state["bin_prior"].double()
+        if not ((prior > 0).all() and abs(prior.sum().item() - 1) < 1e-2):
+            raise WeightsError(f"{path}: bin_prior must be positive and sum to 1")
     model.load_state_dict({k: v.float() if v.is_floating_point() else v for k, v in state.items()})
     return model.eval(), config

@@ -8,13 +8,15 @@ example grids up to that epoch, and ``README.md`` (the model card).
 
 import argparse
 import json
+import math
 import shutil
 import sys
 from pathlib import Path
 
 import colorizer
 from colorizer.models import create_model
-from colorizer.weights import atomic_write_bytes, inference_scales, save_weights
+from colorizer.bins import TEMPERATURE
+from colorizer.weights import atomic_write_bytes, check_vividness, inference_scales, save_weights
 
 from .card import model_card
 from .checkpoint import describe_base, load_checkpoint
@@ -42,19 +44,27 @@ def _pooled_mean(evaluation, key):
 
 
 def export_run(checkpoint_path, folder, dtype="auto", run_eval=True, working_size=None, default=False, flip_average=None,
-               scales=None):
+               scales=None, vividness=None, vividness_beta=None):
     """Write the weights folder for ``checkpoint_path``; returns the config written.
 
     working_size, flip_average: the inference settings to record (default: the training config's);
     scales: relative working sizes whose outputs inference averages (default: 1.0 alone);
     default: mark the model as the one ``colorizer.load()`` serves, whatever its PSNR.
-    ValueError for scales that ``colorizer.load`` would refuse, before anything is written."""
+    vividness, vividness_beta: bin networks' decoding (default: the training config's).
+    ValueError for settings that ``colorizer.load`` would refuse, before anything is written."""
     scales = inference_scales([1.0] if scales is None else scales)
     checkpoint_path, folder = Path(checkpoint_path), Path(folder)
     model_state, _, _, meta = load_checkpoint(checkpoint_path)
     train_config = meta["config"]
     model = create_model(meta["architecture"]["name"], **meta["architecture"]["kwargs"])
     model.load_state_dict(model_state)
+    bins = {}
+    if model.output == "bins":
+        bins = {"vividness": check_vividness(train_config.get("vividness", 0.0) if vividness is None else vividness),
+                "vividness_beta": float(train_config.get("vividness_beta", 0.5) if vividness_beta is None else vividness_beta),
+                "temperature": TEMPERATURE}
+        if not 0 < bins["vividness_beta"] < math.inf:
+            raise ValueError(f"vividness_beta must be positive and finite, got {bins['vividness_beta']}")
     history = [h for h in meta["history"] if h["epoch"] <= meta["epoch"]]
     best = min(history, key=lambda h: h["val_loss_sum"]) if history else None
     # Recorded when training started; older checkpoints: read the base folder now (which may by
@@ -67,6 +77,7 @@ def export_run(checkpoint_path, folder, dtype="auto", run_eval=True, working_siz
             "working_size": working_size or train_config.get("working_size", 256),
             "flip_average": train_config.get("flip_average", False) if flip_average is None else flip_average,
             **({"scales": list(scales)} if len(scales) > 1 else {}),
+            **bins,
         },
         "epochs": meta["epoch"] + (base["epochs"] if base else 0),  # a fine-tune counts its base's epochs too
         "data": {**meta["data"], "sources": [Path(s).name for s in meta["data"]["sources"]]},
@@ -140,13 +151,15 @@ def main(argv=None):
                         help="average each output with the mirrored input's (default: the training config's)")
     parser.add_argument("--scales", type=float, nargs="+", default=None,
                         help="relative working sizes whose outputs are averaged, starting with 1 (e.g. 1 1.25)")
+    parser.add_argument("--vividness", type=float, default=None, help="bin networks: default vividness, 0..1")
+    parser.add_argument("--vividness-beta", type=float, default=None, help="bin networks: prior-correction exponent at vividness 1")
     parser.add_argument("--default", action="store_true",
                         help="make it the default model of colorizer.load(), the CLI and the app (over better-PSNR models)")
     args = parser.parse_args(argv)
     try:
         config = export_run(args.checkpoint, args.folder, dtype=args.dtype, run_eval=not args.no_eval,
                             working_size=args.working_size, default=args.default, flip_average=args.flip_average,
-                            scales=args.scales)
+                            scales=args.scales, vividness=args.vividness, vividness_beta=args.vividness_beta)
     except ValueError as e:
         print(f"error: {e}", file=sys.stderr)
         return 1
