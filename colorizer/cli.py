@@ -20,6 +20,7 @@ from tqdm import tqdm
 from .images import ImageInputError, image_extensions, is_gray, max_pixels, open_image, readable_formats
 from .panel import make_panel
 from .pipeline import MODES, load
+from .weights import check_vividness
 
 __all__ = ["main", "build_parser"]
 
@@ -34,6 +35,13 @@ def _positive_int(text):
     if value < 1:
         raise argparse.ArgumentTypeError(f"must be a positive whole number, not {text!r}")
     return value
+
+
+def _vividness(text):
+    try:
+        return check_vividness(float(text))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"must be a number from 0 to 1, not {text!r}") from None
 
 
 def build_parser():
@@ -51,6 +59,8 @@ def build_parser():
                         help="full: the input's detail and luminance (default); seed: the network's raw output")
     parser.add_argument("--hints", type=Path, metavar="FILE",
                         help="color hints for a single input: JSON [[x, y, [r, g, b]], ...] or an RGBA image")
+    parser.add_argument("--vividness", type=_vividness, metavar="V",
+                        help="bin networks: 0 (faithful) to 1 (most vivid); default: the model's")
     parser.add_argument("--max-pixels", type=_positive_int, metavar="N",
                         help="largest input in pixels (default: $COLORIZER_MAX_PIXELS or 4096 x 4096)")
     return parser
@@ -140,10 +150,10 @@ def write_atomic(path, data):
         raise
 
 
-def colorize_file(model, source, out, mode="full", panel=False, hints=None):
+def colorize_file(model, source, out, mode="full", panel=False, hints=None, vividness=None):
     """Colorize the file ``source`` into the PNG file ``out``, written atomically."""
     image = open_image(source)
-    result = model.colorize(image, mode=mode, hints=hints)
+    result = model.colorize(image, mode=mode, hints=hints, vividness=vividness)
     if panel:
         gray = image.convert("L")  # PIL's "L" uses the library's BT.601 weights
         result = make_panel([gray, result] if is_gray(image) else [gray, result, image])
@@ -205,7 +215,7 @@ def run(args, parser):
     disable = None if len(jobs) >= PROGRESS_MIN_FILES else True
     for source, out in tqdm(jobs, disable=disable, file=sys.stderr, unit="image", dynamic_ncols=True):
         try:
-            colorize_file(model, source, out, args.mode, args.panel, hints)
+            colorize_file(model, source, out, args.mode, args.panel, hints, args.vividness)
         except Exception as e:  # one bad file must not stop the others
             report(source, _reason(e, source))
     return 1 if failed else 0

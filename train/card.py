@@ -61,6 +61,16 @@ def model_card(name, config, evaluation, history, grids, examples=None):
            " the working size." if len(config.get("inference", {}).get("scales", [1.0])) > 1 else ""),
         "",
     ]
+    inference = config.get("inference", {})
+    if "vividness" in inference:  # a bin network (colorizer.bins)
+        lines += [
+            f"It predicts, per pixel at a working size of {inference.get('working_size')} px (long side), a distribution over"
+            " quantized chroma bins, decoded with the annealed mean (temperature"
+            f" {inference['temperature']}) after the training set's bin prior is divided out to the power"
+            f" vividness x {inference['vividness_beta']}; `colorize(..., vividness=...)` takes 0 (the network's own"
+            f" distribution) to 1, default {inference['vividness']}.",
+            "",
+        ]
     if "fine_tuned_from" in config:
         base = config["fine_tuned_from"]
         lines += [
@@ -111,7 +121,9 @@ def model_card(name, config, evaluation, history, grids, examples=None):
             "",
             "Through the library's pipeline (`full` mode: predicted chroma on the input's own luminance),"
             " with the gray baseline (returning the gray image) from the same run. PSNR is per image on"
-            " 8-bit RGB, capped at 50 dB, averaged; colorfulness is Hasler-Suesstrunk.",
+            " 8-bit RGB, capped at 50 dB, averaged; colorfulness is Hasler-Suesstrunk."
+            + (f" Each test set is thinned to at most {metrics['eval_limit']} images, evenly spread over it."
+               if metrics.get("eval_limit") else ""),
             "",
         ]
         from .evaluate import format_table

@@ -63,6 +63,7 @@ class TrainConfig:
     max_minutes: float = 0.0  # stop cleanly (checkpoint) once this much wall time has passed (0 = no limit)
     stop_after: int = 0  # stop cleanly after this epoch, to run a long job in pieces with --resume (0 = never)
     export: str = ""  # weights folder to export to when the run ends (e.g. weights/seed_cnn)
+    export_eval_limit: int = 0  # the export evaluates on at most this many images per test set, evenly spread (0 = all)
     working_size: int = 256  # inference: long side the input is shrunk to (fully convolutional nets)
     flip_average: bool = False  # inference: average the output with the mirrored input's, mirrored back
     vividness: float = 0.0  # inference, bin networks: default vividness (0..1), chosen on validation after training
@@ -225,4 +226,5 @@ PRESETS["chroma_bins"] = {**PRESETS["chroma"], "model": "chroma_bins_hints", "hi
 # 6,000 images (+ 525 crops at 64) each.
 PRESETS["chroma_bins_from_hints"] = {**PRESETS["chroma_bins"], "init_from": "weights/chroma_unet_hints", "lr": 5e-4, "epochs": 6,
                                      "epoch_images": 6000, "amp": "none", "channels_last": False, "val_limit": 1000,
+                                     "export_eval_limit": 2000,
                                      "out_dir": "runs/bins_pilot"}

@@ -30,11 +30,18 @@ HINT_COUNTS = [0, 1, 2, 5, 10, 20, 50]
 EXAMPLES_DIR = Path(__file__).resolve().parents[1] / "examples"  # the app's examples: out-of-dataset images
 
 
-def _evaluate_sources(model, sources, image_size, mode="full"):
-    """{source file name: table} for a loaded Colorizer on each source's test split."""
+def _test_set(source, image_size, limit=0):
+    """A source's test split, or every k-th image of it so that at most ``limit`` remain (evenly
+    spread: the files are in class order)."""
     from .data import load_sources
 
-    return {Path(s).name: evaluate(model, load_sources([s], "test", image_size), mode=mode) for s in sources}
+    images = load_sources([source], "test", image_size)
+    return images.subset(slice(None, None, -(-len(images) // limit))) if limit and len(images) > limit else images
+
+
+def _evaluate_sources(model, sources, image_size, mode="full", limit=0):
+    """{source file name: table} for a loaded Colorizer on each source's test split (see _test_set)."""
+    return {Path(s).name: evaluate(model, _test_set(s, image_size, limit), mode=mode) for s in sources}
 
 
 def _pooled_mean(evaluation, key):
@@ -44,13 +51,14 @@ def _pooled_mean(evaluation, key):
 
 
 def export_run(checkpoint_path, folder, dtype="auto", run_eval=True, working_size=None, default=False, flip_average=None,
-               scales=None, vividness=None, vividness_beta=None):
+               scales=None, vividness=None, vividness_beta=None, eval_limit=0):
     """Write the weights folder for ``checkpoint_path``; returns the config written.
 
     working_size, flip_average: the inference settings to record (default: the training config's);
     scales: relative working sizes whose outputs inference averages (default: 1.0 alone);
     default: mark the model as the one ``colorizer.load()`` serves, whatever its PSNR.
     vividness, vividness_beta: bin networks' decoding (default: the training config's).
+    eval_limit: evaluate on at most this many images of each test set, evenly spread (0 = all).
     ValueError for settings that ``colorizer.load`` would refuse, before anything is written."""
     scales = inference_scales([1.0] if scales is None else scales)
     checkpoint_path, folder = Path(checkpoint_path), Path(folder)
@@ -101,17 +109,18 @@ def export_run(checkpoint_path, folder, dtype="auto", run_eval=True, working_siz
     if run_eval:
         sources = train_config["data"]
         evaluated = colorizer.load(folder)  # the float32 weights just written
-        evaluation = _evaluate_sources(evaluated, sources, train_config["image_size"])
+        evaluation = _evaluate_sources(evaluated, sources, train_config["image_size"], limit=eval_limit)
+        if eval_limit:
+            config["metrics"]["eval_limit"] = eval_limit
         config["metrics"]["val_psnr"] = _pooled_mean(evaluation, "psnr")
         config["metrics"]["evaluation"] = {name: table["pooled"] for name, table in evaluation.items()}
         if model.output == "rgb":  # the raw network output, as the original project showed it
-            raw = _evaluate_sources(evaluated, sources, train_config["image_size"], mode="seed")
+            raw = _evaluate_sources(evaluated, sources, train_config["image_size"], mode="seed", limit=eval_limit)
             config["metrics"]["evaluation_seed_mode"] = {name: table["pooled"] for name, table in raw.items()}
         if model.in_channels > 1:  # hint networks: PSNR against the number of hints, first test set
-            from .data import load_sources
             from .hint_curve import hint_curve
 
-            images = load_sources(sources[:1], "test", train_config["image_size"]).images
+            images = _test_set(sources[0], train_config["image_size"], eval_limit).images
             curve = hint_curve(evaluated, images, HINT_COUNTS)
             config["metrics"]["hint_curve"] = {"test_set": Path(sources[0]).name, **{str(k): v for k, v in curve.items()}}
         example_files = sorted(EXAMPLES_DIR.glob("*.png"))
@@ -120,7 +129,8 @@ def export_run(checkpoint_path, folder, dtype="auto", run_eval=True, working_siz
             config["metrics"]["examples"] = {group: table[group] for group, table in tables.items()}
         if dtype == "auto":
             save_weights(folder, model, config, half=True)
-            half_psnr = _pooled_mean(_evaluate_sources(colorizer.load(folder), sources, train_config["image_size"]), "psnr")
+            half = _evaluate_sources(colorizer.load(folder), sources, train_config["image_size"], limit=eval_limit)
+            half_psnr = _pooled_mean(half, "psnr")
             config["metrics"]["float16_psnr_change"] = half_psnr - config["metrics"]["val_psnr"]
             dtype = "float16" if abs(half_psnr - config["metrics"]["val_psnr"]) < HALF_TOLERANCE_DB else "float32"
     save_weights(folder, model, config, half=dtype == "float16")
@@ -153,13 +163,16 @@ def main(argv=None):
                         help="relative working sizes whose outputs are averaged, starting with 1 (e.g. 1 1.25)")
     parser.add_argument("--vividness", type=float, default=None, help="bin networks: default vividness, 0..1")
     parser.add_argument("--vividness-beta", type=float, default=None, help="bin networks: prior-correction exponent at vividness 1")
+    parser.add_argument("--eval-limit", type=int, default=0,
+                        help="evaluate on at most N images of each test set, evenly spread (0 = all; a slow CPU)")
     parser.add_argument("--default", action="store_true",
                         help="make it the default model of colorizer.load(), the CLI and the app (over better-PSNR models)")
     args = parser.parse_args(argv)
     try:
         config = export_run(args.checkpoint, args.folder, dtype=args.dtype, run_eval=not args.no_eval,
                             working_size=args.working_size, default=args.default, flip_average=args.flip_average,
-                            scales=args.scales, vividness=args.vividness, vividness_beta=args.vividness_beta)
+                            scales=args.scales, vividness=args.vividness, vividness_beta=args.vividness_beta,
+                            eval_limit=args.eval_limit)
     except ValueError as e:
         print(f"error: {e}", file=sys.stderr)
         return 1

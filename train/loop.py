@@ -28,7 +28,8 @@ CHECKPOINT = "checkpoint.safetensors"
 # Settings that may differ between a run and its resumption; all others must match. None of them
 # alters the training itself (the last two are only recorded for inference, in the export).
 RESUMABLE_CHANGES = {"epochs", "max_minutes", "stop_after", "export", "device", "threads", "grid_epochs", "keep_epochs",
-                     "checkpoint_every", "working_size", "flip_average", "vividness", "vividness_beta"}
+                     "checkpoint_every", "working_size", "flip_average", "vividness", "vividness_beta",
+                     "export_eval_limit"}
 
 
 class TrainingDiverged(RuntimeError):
@@ -258,5 +259,5 @@ def train(cfg, resume=False, show_progress=True):
     if cfg.export and history:
         from .export import export_run
 
-        export_run(out_dir / CHECKPOINT, cfg.export)
+        export_run(out_dir / CHECKPOINT, cfg.export, eval_limit=cfg.export_eval_limit)
     return out_dir
