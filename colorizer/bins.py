@@ -117,8 +117,13 @@ def annealed_mean(log_p, centers, temperature=TEMPERATURE):
     return torch.einsum("nkhw,kc->nchw", q, centers.to(q))
 
 
-def decode(logits, prior, temperature=TEMPERATURE, beta=0.0, grid=GRID):
+def decode(logits, prior, temperature=TEMPERATURE, beta=0.0, grid=GRID, prior_mix=0.0):
     """A bin network's logits N x K x H x W -> chroma N x 2 x H x W: prior correction with
-    ``beta``, then the annealed mean at ``temperature``."""
+    ``beta``, then the annealed mean at ``temperature``. ``prior_mix`` > 0 divides out the prior
+    mixed with that share of the uniform distribution instead (the rebalancing recipe's lambda):
+    it bounds how far the rarest bins, whose small probabilities a network estimates worst, can be
+    raised."""
+    if prior_mix:
+        prior = (1 - prior_mix) * prior + prior_mix / len(prior)
     log_p = correct_prior(F.log_softmax(logits.float(), dim=1), prior, beta)
     return annealed_mean(log_p, _centers(grid), temperature)

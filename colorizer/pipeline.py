@@ -87,7 +87,8 @@ class Colorizer:
 
     Bin networks (``output == "bins"``) predict a distribution over chroma; it is decoded with the
     annealed mean at the config's ``temperature`` after dividing out ``prior^beta``, where
-    beta = ``vividness`` x the config's ``vividness_beta`` (see ``colorizer.bins``). The config's
+    beta = ``vividness`` x the config's ``vividness_beta``, the prior first mixed with the config's
+    ``prior_mix`` share of the uniform distribution (see ``colorizer.bins.decode``). The config's
     ``vividness`` is the default of :meth:`colorize`.
     """
 
@@ -109,6 +110,7 @@ class Colorizer:
         self.vividness = check_vividness(inference.get("vividness", 0.0))
         self.vividness_beta = float(inference.get("vividness_beta", 0.0))
         self.temperature = float(inference.get("temperature", TEMPERATURE))
+        self.prior_mix = float(inference.get("prior_mix", 0.0))
 
     @property
     def accepts_hints(self):
@@ -159,7 +161,8 @@ class Colorizer:
                 return resize(out, tuple(y_full.shape[-2:]), mode="nearest").clamp(0, 1)
             cbcr_small = rgb_to_ycbcr_torch(out)[:, 1:]
         elif self.model.output == "bins":  # logits (averaged over flips and scales) -> chroma
-            cbcr_small = decode(out, self.model.bin_prior, self.temperature, vividness * self.vividness_beta, self.model.grid)
+            cbcr_small = decode(out, self.model.bin_prior, self.temperature, vividness * self.vividness_beta, self.model.grid,
+                                self.prior_mix)
         else:
             cbcr_small = out
         cbcr_full = guided_upsample(cbcr_small, y_small, y_full, self.guide_radius, self.guide_eps)

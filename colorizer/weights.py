@@ -91,6 +91,9 @@ def read_config(folder):
             raise ValueError("must be a JSON object")
         inference_scales(inference.get("scales", [1.0]))
         check_vividness(inference.get("vividness", 0.0))
+        mix = inference.get("prior_mix", 0.0)
+        if isinstance(mix, bool) or not isinstance(mix, numbers.Real) or not 0 <= mix <= 1:
+            raise ValueError(f"prior_mix must be a number from 0 to 1, got {mix!r}")
         for key in ("vividness_beta", "temperature"):  # bin networks' decoding (colorizer.bins)
             value = inference.get(key, 1.0)
             if isinstance(value, bool) or not isinstance(value, numbers.Real) or not 0 < value < math.inf:

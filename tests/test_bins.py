@@ -108,6 +108,20 @@ def test_prior_correction_known_answers():
     assert torch.allclose(half, expected / expected.sum(), atol=1e-6)
 
 
+def test_decode_is_the_corrected_annealed_mean_and_prior_mix_bounds_the_correction():
+    torch.manual_seed(0)
+    logits = torch.randn(1, bins.num_bins(), 2, 3)
+    prior = bins.smooth_prior(torch.rand(bins.num_bins()) ** 4)
+    log_p = torch.log_softmax(logits, 1)
+    expected = bins.annealed_mean(bins.correct_prior(log_p, prior, 0.7), bins.bin_centers(), 0.5)
+    assert torch.allclose(bins.decode(logits, prior, 0.5, 0.7), expected, atol=1e-6)
+    mixed = 0.8 * prior + 0.2 / len(prior)
+    expected = bins.annealed_mean(bins.correct_prior(log_p, mixed, 0.7), bins.bin_centers(), 0.5)
+    assert torch.allclose(bins.decode(logits, prior, 0.5, 0.7, prior_mix=0.2), expected, atol=1e-6)
+    # prior_mix 1 divides out a uniform prior: no correction at all
+    assert torch.allclose(bins.decode(logits, prior, 0.5, 0.7, prior_mix=1.0), bins.decode(logits, prior, 0.5, 0.0), atol=1e-6)
+
+
 def test_ce_bins_loss_is_cross_entropy_and_rebalancing_weighs_rare_bins():
     torch.manual_seed(0)
     model = create_model("chroma_bins_hints", widths=(4, 8, 8, 8), head_width=4)
@@ -166,7 +180,7 @@ def test_bad_vividness_is_one_clear_line(tmp_path, bad):
 
 
 @pytest.mark.parametrize("key,value", [("vividness", 2), ("vividness", "high"), ("vividness_beta", 0), ("temperature", -1),
-                                       ("temperature", None)])
+                                       ("temperature", None), ("prior_mix", 1.5), ("prior_mix", "x")])
 def test_bad_decoding_settings_in_config_are_refused_at_load(tmp_path, key, value):
     folder = bins_weights(tmp_path / "bins")
     config = json.loads((folder / "config.json").read_text())

@@ -1,5 +1,7 @@
 """The model card (README.md) of an exported weights folder, from measured numbers only."""
 
+from pathlib import Path
+
 from colorizer.models import create_model
 
 __all__ = ["model_card", "ORIGINAL_RESULTS"]
@@ -45,7 +47,11 @@ def model_card(name, config, evaluation, history, grids, examples=None):
         + "".join(f" ({key} {value})" for key, value in kwargs.items())
         + f", {parameters:,} parameters, from the `colorizer` package, trained for **{config['epochs']} epochs**"
         f" on {', '.join(config['data']['sources'])} ({config['data'].get('train_images', '?')} training and"
-        f" {config['data'].get('val_images', '?')} validation images, {tc.get('image_size', 32)} px).",
+        f" {config['data'].get('val_images', '?')} validation images, {tc.get('image_size', 32)} px)"
+        + (f", plus random crops shown at {tc.get('extra_size') or tc.get('image_size', 32)} px from"
+           f" {', '.join(Path(p).name for p in tc['extra_train_data'])}" if tc.get("extra_train_data") else "")
+        + (f"; each epoch draws {tc['epoch_images']:,} of the training images afresh" if tc.get("epoch_images") else "")
+        + ".",
         "",
         f"Training: Adam, lr {tc.get('lr')}, batch {tc.get('batch_size')}, loss `{tc.get('loss')}`"
         + (f" plus {tc['colorfulness_weight']} x the per-image colorfulness deficit" if tc.get("colorfulness_weight") else "")
@@ -66,8 +72,9 @@ def model_card(name, config, evaluation, history, grids, examples=None):
         lines += [
             f"It predicts, per pixel at a working size of {inference.get('working_size')} px (long side), a distribution over"
             " quantized chroma bins, decoded with the annealed mean (temperature"
-            f" {inference['temperature']}) after the training set's bin prior is divided out to the power"
-            f" vividness x {inference['vividness_beta']}; `colorize(..., vividness=...)` takes 0 (the network's own"
+            f" {inference['temperature']}) after the training set's bin prior (mixed with {inference.get('prior_mix', 0)} of"
+            f" the uniform distribution) is divided out to the power vividness x {inference['vividness_beta']};"
+            " `colorize(..., vividness=...)` takes 0 (the network's own"
             f" distribution) to 1, default {inference['vividness']}.",
             "",
         ]

@@ -51,13 +51,15 @@ def _pooled_mean(evaluation, key):
 
 
 def export_run(checkpoint_path, folder, dtype="auto", run_eval=True, working_size=None, default=False, flip_average=None,
-               scales=None, vividness=None, vividness_beta=None, eval_limit=0):
+               scales=None, vividness=None, vividness_beta=None, eval_limit=0, temperature=None,
+               prior_mix=None):
     """Write the weights folder for ``checkpoint_path``; returns the config written.
 
     working_size, flip_average: the inference settings to record (default: the training config's);
     scales: relative working sizes whose outputs inference averages (default: 1.0 alone);
     default: mark the model as the one ``colorizer.load()`` serves, whatever its PSNR.
-    vividness, vividness_beta: bin networks' decoding (default: the training config's).
+    vividness, vividness_beta: bin networks' decoding (default: the training config's);
+    temperature, prior_mix: theirs too (default: colorizer.bins.TEMPERATURE, 0).
     eval_limit: evaluate on at most this many images of each test set, evenly spread (0 = all).
     ValueError for settings that ``colorizer.load`` would refuse, before anything is written."""
     scales = inference_scales([1.0] if scales is None else scales)
@@ -70,9 +72,13 @@ def export_run(checkpoint_path, folder, dtype="auto", run_eval=True, working_siz
     if model.output == "bins":
         bins = {"vividness": check_vividness(train_config.get("vividness", 0.0) if vividness is None else vividness),
                 "vividness_beta": float(train_config.get("vividness_beta", 0.5) if vividness_beta is None else vividness_beta),
-                "temperature": TEMPERATURE}
-        if not 0 < bins["vividness_beta"] < math.inf:
-            raise ValueError(f"vividness_beta must be positive and finite, got {bins['vividness_beta']}")
+                "temperature": TEMPERATURE if temperature is None else float(temperature),
+                "prior_mix": 0.0 if prior_mix is None else float(prior_mix)}
+        for key in ("vividness_beta", "temperature"):
+            if not 0 < bins[key] < math.inf:
+                raise ValueError(f"{key} must be positive and finite, got {bins[key]}")
+        if not 0 <= bins["prior_mix"] <= 1:
+            raise ValueError(f"prior_mix must be from 0 to 1, got {bins['prior_mix']}")
     history = [h for h in meta["history"] if h["epoch"] <= meta["epoch"]]
     best = min(history, key=lambda h: h["val_loss_sum"]) if history else None
     # Recorded when training started; older checkpoints: read the base folder now (which may by
@@ -163,6 +169,8 @@ def main(argv=None):
                         help="relative working sizes whose outputs are averaged, starting with 1 (e.g. 1 1.25)")
     parser.add_argument("--vividness", type=float, default=None, help="bin networks: default vividness, 0..1")
     parser.add_argument("--vividness-beta", type=float, default=None, help="bin networks: prior-correction exponent at vividness 1")
+    parser.add_argument("--temperature", type=float, default=None, help="bin networks: annealed-mean temperature")
+    parser.add_argument("--prior-mix", type=float, default=None, help="bin networks: uniform share mixed into the prior")
     parser.add_argument("--eval-limit", type=int, default=0,
                         help="evaluate on at most N images of each test set, evenly spread (0 = all; a slow CPU)")
     parser.add_argument("--default", action="store_true",
@@ -172,7 +180,7 @@ def main(argv=None):
         config = export_run(args.checkpoint, args.folder, dtype=args.dtype, run_eval=not args.no_eval,
                             working_size=args.working_size, default=args.default, flip_average=args.flip_average,
                             scales=args.scales, vividness=args.vividness, vividness_beta=args.vividness_beta,
-                            eval_limit=args.eval_limit)
+                            eval_limit=args.eval_limit, temperature=args.temperature, prior_mix=args.prior_mix)
     except ValueError as e:
         print(f"error: {e}", file=sys.stderr)
         return 1
