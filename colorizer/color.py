@@ -13,6 +13,8 @@ Conventions used everywhere in the project:
   (``N x 3 x H x W`` or ``3 x H x W``), as networks expect.
 """
 
+import functools
+
 import numpy as np
 import torch
 from PIL import Image
@@ -71,20 +73,28 @@ def ycbcr_to_rgb(ycbcr):
     return np.asarray(ycbcr, dtype=np.float64) @ _YCBCR_TO_RGB.T
 
 
-def _apply_torch(matrix, x):
-    """Apply a 3x3 color matrix along dim -3 of a float tensor (... x 3 x H x W)."""
-    m = torch.as_tensor(matrix, dtype=x.dtype, device=x.device)
-    return torch.einsum("ij,...jhw->...ihw", m, x)
+@functools.lru_cache(maxsize=None)
+def _torch_matrix(inverse, dtype, device):
+    # One copy per device and dtype: a copy from the host at every call would stall a GPU's queue
+    # each batch, and a CUDA graph (train/cuda_graph.py) cannot record one. Made outside inference
+    # mode, or training could not save it for backward once the pipeline had made it first.
+    with torch.inference_mode(False):
+        return torch.as_tensor(_YCBCR_TO_RGB if inverse else _RGB_TO_YCBCR, dtype=dtype, device=device)
+
+
+def _apply_torch(inverse, x):
+    """Apply the YCbCr matrix (or its inverse) along dim -3 of a float tensor (... x 3 x H x W)."""
+    return torch.einsum("ij,...jhw->...ihw", _torch_matrix(inverse, x.dtype, x.device), x)
 
 
 def rgb_to_ycbcr_torch(rgb):
     """float tensor (N x) 3 x H x W RGB in [0, 1] -> same shape Y, Cb, Cr (chroma centred)."""
-    return _apply_torch(_RGB_TO_YCBCR, rgb)
+    return _apply_torch(False, rgb)
 
 
 def ycbcr_to_rgb_torch(ycbcr):
     """Inverse of :func:`rgb_to_ycbcr_torch`; not clipped."""
-    return _apply_torch(_YCBCR_TO_RGB, ycbcr)
+    return _apply_torch(True, ycbcr)
 
 
 def fit_chroma_torch(y, cbcr):

@@ -23,7 +23,7 @@ from PIL import Image
 import gradio as gr
 
 import colorizer
-from app_hints import editor_value, hint_image
+from webapp.hints import editor_value, hint_image
 
 try:  # tests/ as a package or as a plain folder on sys.path
     from .test_app import COLOR_EXAMPLE, ROOT, app, fake_weights, free_port, make_weights  # noqa: F401  (fixtures)

@@ -5,7 +5,7 @@ import pytest
 from train.bench import main as train_bench
 
 
-@pytest.mark.parametrize("fast", [[], ["--amp", "bf16", "--channels-last"]])
+@pytest.mark.parametrize("fast", [[], ["--amp", "bf16", "--channels-last"], ["--cuda-graph"]])
 def test_train_bench_prints_rate_and_projection(capsys, fast):
     assert train_bench(["--model", "seed_cnn_half", "--steps", "2", "--device", "cpu", *fast]) == 0
     out = capsys.readouterr().out

@@ -43,7 +43,7 @@ def test_hub_models_come_from_the_local_cache(fake_weights, tmp_path, monkeypatc
     assert set(folders) == {"seed_cnn", "chroma", "colorizer-half"}
     assert set(hub.model_folders("someone/colorizer-zoo")) == {"seed_cnn", "chroma", "half"}
 
-    import app_support
+    from webapp import bank as app_support
 
     bank = app_support.ModelBank()
     assert bank.default == "colorizer-half"  # the best validation PSNR, wherever it came from

@@ -22,6 +22,50 @@ def _original_key(config):
     return name
 
 
+def _speed_lines(speed, history, config):
+    """The run's measured wall time and rate, its precision check and the bench figures
+    (``training_speed`` as train.seed_runs records it)."""
+    tc = config.get("train_config", {})
+    seconds = sum(h["seconds"] for h in history)
+    steps = len(history) * -(-config["data"]["train_images"] // tc.get("batch_size", 100))
+    planned = speed.get("planned_epochs", len(history))
+    why = f"stopped early to leave the GPU to {speed['stopped_for']}" if speed.get("stopped_for") else "stopped at the time limit"
+    stopped = f" of the planned {planned} ({why})" if planned > len(history) else ""
+    beside = (f", at the same time as {' and '.join(speed['beside'])} (threads of one process, one CUDA stream each)"
+              if speed.get("beside") else "")
+    lines = [
+        "### Wall time",
+        "",
+        f"Trained on {speed['device']} (torch {speed['torch']}), "
+        + ("the loop's CUDA-graph path (train/cuda_graph.py)" if speed.get("cuda_graph") else "the eager loop")
+        + f", {'TF32' if speed.get('tf32') else 'float32'} arithmetic{beside}: {len(history)} epochs{stopped} in"
+        f" {seconds / 60:.1f} min (the epochs' own time, validation included), {steps / seconds:,.0f} steps/s,"
+        f" {steps / seconds * tc.get('batch_size', 100):,.0f} training images/s.",
+        "",
+    ]
+    check = speed.get("check") or {}
+    if check.get("results"):
+        found = ", ".join(f"{label} {r['val_loss_sum']:.4f}" for label, r in check["results"].items())
+        lines += [f"Precision check, `seed_cnn` for {check['epochs']} epochs, validation error: {found}. TF32 is used only"
+                  f" where it moves this error no more than another seed does ({check['seed_spread']:.4f}): it"
+                  f" {'passed and was used' if check['tf32'] else 'was not used'}.", ""]
+    if speed.get("float16_check"):
+        f16 = speed["float16_check"]
+        lines += [f"The weights came back from the training machine in float16: validation error {f16['float16']:.4f}, against"
+                  f" {f16['float32']:.4f} with the float32 weights the run ended with.", ""]
+    rows = [(speed["device"], label, b) for label, b in (speed.get("bench_gpu") or {}).items()]
+    if speed.get("bench_cpu"):
+        rows.append((f"CPU, {speed['bench_cpu']['threads']} threads (the export's machine)", "eager", speed["bench_cpu"]))
+    if rows:
+        lines += ["`python -m train.bench` (batch 100 of random 32x32 images; the GPU rows for `seed_cnn`, the CPU row"
+                  " for this network), images per second:", "", "| device | path | training | validation |",
+                  "| --- | --- | ---: | ---: |"]
+        lines += [f"| {device} | {label}{' (TF32)' if b.get('tf32') else ''} | {b['train_images_per_s']:,.0f} |"
+                  f" {b['val_images_per_s']:,.0f} |" for device, label, b in rows]
+        lines.append("")
+    return lines
+
+
 def model_card(name, config, evaluation, history, grids, examples=None):
     """Markdown for ``weights/<name>/README.md``.
 
@@ -122,6 +166,8 @@ def model_card(name, config, evaluation, history, grids, examples=None):
             f" {metrics.get('best_epoch')} (the original saw its validation loss rise from about epoch 250).",
             "",
         ]
+        if "training_speed" in metrics:
+            lines += _speed_lines(metrics["training_speed"], history, config)
     if evaluation:
         lines += [
             "## Test-set numbers",

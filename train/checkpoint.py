@@ -56,7 +56,14 @@ def save_checkpoint(path, model, optimizer, scheduler, meta):
     }
     # Serialize in memory and write through our one fixed temp name: safetensors' save_file
     # uses a random temp name of its own, which a kill would leave behind, 90 MB at a time.
-    atomic_write_bytes(path, save(tensors, metadata={"checkpoint": json.dumps(meta)}))
+    atomic_write_bytes(path, save(tensors, metadata={"checkpoint": json.dumps(meta, default=_number)}))
+
+
+def _number(value):
+    """A 0-d tensor among the JSON scalars (a CUDA-graph run's learning rate) as its number."""
+    if torch.is_tensor(value) and value.dim() == 0:
+        return value.item()
+    raise TypeError(f"{type(value).__name__} is not JSON serializable")
 
 
 def load_checkpoint(path):

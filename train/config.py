@@ -56,6 +56,11 @@ class TrainConfig:
     amp: str = "none"  # "none" or "bf16": autocast the training steps (CUDA, or a CPU with AMX / AVX-512 bf16)
     channels_last: bool = False  # NHWC layout for the convolutions: faster on CPU (oneDNN) and on tensor cores
     compile: bool = False  # torch.compile the model (CUDA)
+    # CUDA: each epoch's steps and the validation captured once as CUDA graphs and replayed, data on
+    # the GPU, one host sync per epoch (train/cuda_graph.py). On CPU the same code runs eagerly and
+    # gives the plain loop's weights bit for bit. Not with augment, hints or extra_train_data.
+    cuda_graph: bool = False
+    tf32: bool = False  # with cuda_graph: TF32 matmuls and convolutions (false: full float32)
     out_dir: str = "runs/seed_cnn"  # checkpoints, history, plots (git-ignored)
     checkpoint_every: int = 50  # epochs between checkpoints (and always at the end)
     keep_epochs: list = field(default_factory=lambda: [500])  # epochs whose checkpoint is kept as a snapshot

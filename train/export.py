@@ -51,10 +51,12 @@ def _pooled_mean(evaluation, key):
 
 
 def export_run(checkpoint_path, folder, dtype="auto", run_eval=True, working_size=None, default=False, flip_average=None,
-               scales=None, vividness=None, vividness_beta=None, eval_limit=0, temperature=None,
+               scales=None, extra_metrics=None, vividness=None, vividness_beta=None, eval_limit=0, temperature=None,
                prior_mix=None):
     """Write the weights folder for ``checkpoint_path``; returns the config written.
 
+    extra_metrics: measured numbers to record beside the metrics (``training_speed`` from
+    train.seed_runs, which the card shows);
     working_size, flip_average: the inference settings to record (default: the training config's);
     scales: relative working sizes whose outputs inference averages (default: 1.0 alone);
     default: mark the model as the one ``colorizer.load()`` serves, whatever its PSNR.
@@ -102,6 +104,7 @@ def export_run(checkpoint_path, folder, dtype="auto", run_eval=True, working_siz
         config["fine_tuned_from"] = base
     if default:
         config["default"] = True
+    config["metrics"].update(extra_metrics or {})
     if history:
         config["metrics"].update({
             "train_loss_sum": history[-1]["train_loss_sum"],

@@ -3,7 +3,8 @@
 Per epoch it records, in ``<out_dir>/history.json``, the training and validation loss in the
 original project's scale (sum over batches of the per-batch mean loss, batch 100), as mean loss,
 and the validation PSNR (per image on 8-bit RGB, capped at 50 dB). On CUDA the data set sits on
-the GPU and the loop reads nothing back from it until the epoch ends.
+the GPU and the loop reads nothing back from it until the epoch ends; with ``cuda_graph`` each
+epoch's steps and the validation are CUDA graphs, replayed (train/cuda_graph.py).
 """
 
 import dataclasses
@@ -42,10 +43,23 @@ def pick_device(name):
     return torch.device(name)
 
 
-@torch.no_grad()
 def validate(model, val_uint8, cfg, gray_mean, gray_std):
     """(loss sum over batches, mean loss, mean RGB MSE, mean PSNR) on the validation set; one sync.
     Always in float32, as the exported network runs, whatever ``cfg.amp`` trains with."""
+    return read_validation(validation_sums(model, val_uint8, cfg, gray_mean, gray_std), len(val_uint8), cfg.batch_size)
+
+
+def read_validation(sums, n_images, batch_size):
+    """:func:`validate`'s numbers from :func:`validation_sums`' tensors."""
+    loss_sum, mse_sum, psnr_sum = sums
+    loss_sum = loss_sum.item()
+    return loss_sum, loss_sum / math.ceil(n_images / batch_size), mse_sum.item() / n_images, psnr_sum.item() / n_images
+
+
+@torch.no_grad()
+def validation_sums(model, val_uint8, cfg, gray_mean, gray_std):
+    """(loss sum over batches, RGB MSE sum over images, PSNR sum over images) as 0-d tensors on
+    the data's device, with no host sync (a CUDA graph can record it)."""
     model.eval()
     loss_sum = torch.zeros((), device=val_uint8.device)
     mse_sum = torch.zeros((), device=val_uint8.device)
@@ -60,9 +74,7 @@ def validate(model, val_uint8, cfg, gray_mean, gray_std):
         mse = (pred_uint8 - rgb_uint8.permute(0, 3, 1, 2).float()).pow(2).mean(dim=(1, 2, 3))
         mse_sum += (mse / 255.0**2).sum()
         psnr_sum += (10 * torch.log10(255.0**2 / mse.clamp_min(1e-10))).clamp(max=50.0).sum()
-    n = len(val_uint8)
-    loss_sum = loss_sum.item()
-    return loss_sum, loss_sum / n_batches, mse_sum.item() / n, psnr_sum.item() / n
+    return loss_sum, mse_sum, psnr_sum
 
 
 def memory_layout(x, cfg):
@@ -128,13 +140,19 @@ def epoch_batches(n_main, n_extra, cfg, epoch, fixed_order, device):
     return [(pool, view) for (pool, _), view in zip(batches, views)]
 
 
-def train(cfg, resume=False, show_progress=True):
-    """Run (or resume) the training described by ``cfg``; returns the run folder."""
+def train(cfg, resume=False, show_progress=True, on_epoch=None):
+    """Run (or resume) the training described by ``cfg``; returns the run folder.
+    on_epoch: called with each epoch's history record (progress reports); if it returns True, the
+    run stops after that epoch as at ``max_minutes`` (checkpoint; ``--resume`` continues)."""
     from .plots import save_grid, save_loss_curve  # matplotlib only when training
 
     started = time.monotonic()
     if cfg.amp not in ("none", "bf16"):
         raise ValueError(f"unknown amp {cfg.amp!r}; use 'none' or 'bf16'")
+    if cfg.cuda_graph:
+        from .cuda_graph import GraphedEpochs, check_config
+
+        check_config(cfg)
     device = pick_device(cfg.device)
     if cfg.threads:
         torch.set_num_threads(cfg.threads)
@@ -158,7 +176,8 @@ def train(cfg, resume=False, show_progress=True):
         model.bin_prior.copy_(training_prior(sets, model.grid))
     model = model.to(device, memory_format=torch.channels_last if cfg.channels_last else torch.preserve_format)
     cuda = device.type == "cuda"
-    optimizer = torch.optim.Adam(model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay, fused=cuda or None)
+    optimizer = torch.optim.Adam(model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay, fused=cuda or None,
+                                 capturable=cuda and cfg.cuda_graph)
     scheduler = None
     if cfg.scheduler == "plateau":
         scheduler = torch.optim.lr_scheduler.ReduceLROnPlateau(optimizer, factor=cfg.plateau_factor, patience=cfg.plateau_patience)
@@ -193,6 +212,7 @@ def train(cfg, resume=False, show_progress=True):
     val_uint8 = torch.from_numpy(val_images).to(device)
     extra_uint8 = torch.from_numpy(extra).to(device) if extra is not None else None
     grid_uint8 = val_uint8[:: max(1, len(val_uint8) // 10)][:10]
+    graphed = GraphedEpochs(model, optimizer, cfg, train_uint8, val_uint8, fixed_order, gray_mean, gray_std) if cfg.cuda_graph else None
     normalization = {"gray_mean": gray_mean, "gray_std": gray_std, "scheme": cfg.normalization}
 
     def write_checkpoint(path, epoch):
@@ -208,7 +228,8 @@ def train(cfg, resume=False, show_progress=True):
         model.train()
         g = epoch_generator(cfg.seed, epoch, stream=1)
         loss_sum = torch.zeros((), device=device)
-        batches = epoch_batches(len(train_uint8), 0 if extra_uint8 is None else len(extra_uint8), cfg, epoch, fixed_order, device)
+        batches = [] if graphed else epoch_batches(len(train_uint8), 0 if extra_uint8 is None else len(extra_uint8), cfg, epoch,
+                                                   fixed_order, device)
         for pool, index in tqdm(batches, leave=False, disable=not show_progress, unit="batch", dynamic_ncols=True):
             rgb_uint8 = (train_uint8 if pool == 0 else extra_uint8)[index]
             if cfg.augment:
@@ -222,25 +243,30 @@ def train(cfg, resume=False, show_progress=True):
             loss.backward()
             optimizer.step()
             loss_sum += loss.detach()
+        n_batches = len(batches)
+        if graphed:
+            loss_sum, n_batches = graphed.train_epoch(epoch)
         train_loss_sum = loss_sum.item()  # the epoch's one host sync
         if not math.isfinite(train_loss_sum):
             raise TrainingDiverged(
                 f"loss became {train_loss_sum} in epoch {epoch + 1}; stopped, "
                 + (f"last good checkpoint kept at {checkpoint_path}" if checkpoint_path.exists() else "no checkpoint was written yet")
             )
-        val_loss_sum, val_loss, val_mse, val_psnr = validate(model, val_uint8, cfg, gray_mean, gray_std)
+        val_loss_sum, val_loss, val_mse, val_psnr = (graphed.validate() if graphed else
+                                                      validate(model, val_uint8, cfg, gray_mean, gray_std))
         if scheduler is not None:
             scheduler.step(val_loss_sum) if cfg.scheduler == "plateau" else scheduler.step()
         history.append({
-            "epoch": epoch + 1, "lr": optimizer.param_groups[0]["lr"],
+            "epoch": epoch + 1, "lr": float(optimizer.param_groups[0]["lr"]),  # a tensor with cuda_graph
             "train_loss_sum": train_loss_sum, "val_loss_sum": val_loss_sum,
-            "train_loss": train_loss_sum / len(batches), "val_loss": val_loss,
+            "train_loss": train_loss_sum / n_batches, "val_loss": val_loss,
             "val_mse": val_mse, "val_psnr": val_psnr, "seconds": time.monotonic() - tick,
         })
         epochs.set_postfix(train=f"{train_loss_sum:.4f}", val=f"{val_loss_sum:.4f}", psnr=f"{val_psnr:.2f}")
+        asked_to_stop = bool(on_epoch and on_epoch(history[-1]))
         done = epoch + 1
         last = done == cfg.epochs
-        out_of_time = (cfg.max_minutes and time.monotonic() - started > 60 * cfg.max_minutes) or done == cfg.stop_after
+        out_of_time = (cfg.max_minutes and time.monotonic() - started > 60 * cfg.max_minutes) or done == cfg.stop_after or asked_to_stop
         if done in cfg.grid_epochs or last or out_of_time:
             save_grid(model, grid_uint8, gray_mean, gray_std, out_dir / f"examples_epoch_{done:04d}.png", done)
         if done % cfg.checkpoint_every == 0 or last or out_of_time or done in cfg.keep_epochs:

@@ -1,5 +1,7 @@
 """Pictures of a run: the loss curves and example grids (rows gray / output / original)."""
 
+import threading
+
 import matplotlib
 
 matplotlib.use("Agg")  # files only, never a window
@@ -12,11 +14,20 @@ from .batches import forward_rgb, network_input, split_color  # noqa: E402
 
 __all__ = ["save_loss_curve", "save_grid", "grid_image"]
 
+# Matplotlib is not thread-safe (its text layout caches are shared) and runs may train in
+# threads of one process (train.seed_runs): one figure at a time.
+_FIGURE_LOCK = threading.Lock()
+
 
 def save_loss_curve(history, path, title="", gray_psnr=None, loss="mse_rgb", colorfulness_weight=0.0):
     """Two panels: train and validation loss per epoch in the original's scale (sum over
     batches), and validation PSNR (with the gray baseline as a line when given). ``loss`` and
     ``colorfulness_weight``: the run's, to label what the sums are sums of."""
+    with _FIGURE_LOCK:
+        _draw_loss_curve(history, path, title, gray_psnr, loss, colorfulness_weight)
+
+
+def _draw_loss_curve(history, path, title, gray_psnr, loss, colorfulness_weight):
     epochs = [h["epoch"] for h in history]
     fig, (ax_loss, ax_psnr) = plt.subplots(1, 2, figsize=(11, 4), dpi=100)
     ax_loss.plot(epochs, [h["train_loss_sum"] for h in history], label="train")

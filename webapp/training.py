@@ -9,9 +9,12 @@ import json
 import math
 from pathlib import Path
 
+import gradio as gr
 import pandas as pd
 
-__all__ = ["read_history", "loss_frame", "psnr_frame", "error_table"]
+from webapp.widgets import PRIVATE
+
+__all__ = ["training_tab", "read_history", "loss_frame", "psnr_frame", "error_table"]
 
 
 def read_history(folder):
@@ -87,3 +90,18 @@ def error_table(folders, configs):
             "gray PSNR": _fmt(_pooled(evaluation, "psnr_gray"), 2, " dB"),
         })
     return pd.DataFrame(rows)
+
+
+def training_tab(bank):
+    with gr.Tab("Training", id="training"):
+        gr.Markdown("How each shipped model trained. Errors are in the original project's scale: the sum over an "
+                    "epoch's batches of the per-batch loss (MSE for the seed networks).")
+        gr.Dataframe(error_table(bank.folders, bank.configs), label="Final errors", interactive=False, wrap=True)
+        with gr.Row():
+            curve_model = gr.Dropdown(choices=bank.choices(), value=bank.default, label="Loss curves of", scale=1)
+        with gr.Row():
+            loss_plot = gr.LinePlot(elem_id="training-loss", value=loss_frame(bank.folders[bank.default]), x="epoch", y="error", color="split",
+                                    title="Training and validation error per epoch", height=320)
+            gr.LinePlot(psnr_frame(bank.folders), x="epoch", y="val PSNR (dB)", color="model",
+                        title="Validation PSNR per epoch", height=320)
+        curve_model.change(lambda name: loss_frame(bank.folders[name]), [curve_model], [loss_plot], **PRIVATE)

@@ -1,18 +1,16 @@
-"""What app.py calls: the model bank (load once, cache) and the handlers behind every button.
+"""The model bank (load once, cache) and the handlers behind the Upload, Sketch, Examples and
+Compare tabs and the ``/colorize`` endpoint.
 
 Handlers take what the UI components give (file paths, sketch dicts, dropdown values) and
 return what they show; anything a user did wrong becomes a one-line ``gr.Error``. The library
 does all image work: ``colorizer.open_image`` decodes (after its header size check) and
-``Colorizer.colorize`` colorizes. Training tables live in ``app_training.py``.
+``Colorizer.colorize`` colorizes. Training tables live in ``webapp/training.py``.
 """
 
-import base64
-import binascii
 import functools
 import json
 import threading
 import time
-import types
 from pathlib import Path
 
 import gradio as gr
@@ -24,35 +22,10 @@ from colorizer.images import is_gray
 from colorizer.metrics import colorfulness, psnr, ssim
 from colorizer.panel import make_panel
 
-__all__ = ["ModelBank", "Handlers", "raw_image", "load_examples", "user_errors", "EXAMPLES_DIR"]
+__all__ = ["ModelBank", "Handlers", "load_examples", "user_errors", "EXAMPLES_DIR"]
 
-ROOT = Path(__file__).resolve().parent
+ROOT = Path(__file__).resolve().parents[1]
 EXAMPLES_DIR = ROOT / "examples"
-
-
-def _raw_preprocess(self, payload):
-    """Preprocess of :func:`raw_image`: the uploaded file's path, or the bytes of base64 data."""
-    if payload is None:
-        return None
-    if (payload.url or "").startswith("data:"):  # base64 from an API call
-        try:
-            return base64.b64decode(payload.url.partition(",")[2], validate=True)
-        except binascii.Error:
-            raise gr.Error("the image is not valid base64 data") from None
-    return None if payload.path is None else str(payload.path)
-
-
-def raw_image(**kwargs):
-    """A ``gr.Image`` upload that hands over the file's path untouched.
-
-    Plain ``gr.Image`` opens every upload with PIL first, so a decompression bomb or a corrupt
-    file fails inside Gradio with a generic error; here ``colorizer.open_image`` sees the file
-    first, checks the header size and reports a clear message. (An instance override, not a
-    subclass: Gradio writes a ``.pyi`` stub next to any module that subclasses a component.)
-    """
-    image = gr.Image(type="filepath", **kwargs)
-    image.preprocess = types.MethodType(_raw_preprocess, image)
-    return image
 
 
 def user_errors(fn):

@@ -14,18 +14,20 @@ best such model (validation PSNR, as :func:`colorizer.load` routes hinted calls)
 import json
 import math
 import time
+from pathlib import Path
 
 import gradio as gr
 import numpy as np
 from PIL import Image
 
 import colorizer
-from app_support import user_errors
+from webapp.bank import user_errors
+from webapp.widgets import PRIVATE, image_out, raw_image
 from colorizer.images import is_gray
 from colorizer.metrics import psnr
 from colorizer.pipeline import takes_hints
 
-__all__ = ["HintHandlers", "hint_editor", "editor_value", "display_copy", "hint_image", "parse_hints_json"]
+__all__ = ["HintHandlers", "hints_tab", "hint_editor", "editor_value", "display_copy", "hint_image", "parse_hints_json"]
 
 # Brush palette: colors things often have (the picker offers any other).
 HINT_COLORS = ["#d62828", "#f77f00", "#fcbf49", "#2a9d3f", "#3a86ff", "#1d3f8f",
@@ -114,7 +116,7 @@ def parse_hints_json(text):
 
 
 class HintHandlers:
-    """The Hints tab's handlers and its API endpoint, on a :class:`app_support.ModelBank`."""
+    """The Hints tab's handlers and its API endpoint, on a :class:`webapp.bank.ModelBank`."""
 
     def __init__(self, bank):
         self.bank = bank
@@ -190,3 +192,41 @@ class HintHandlers:
             raise gr.Error("Give an image to colorize.")
         hints = parse_hints_json(hints_json)
         return self.bank.get(self.model_name_for(model_name)).colorize(image, hints=hints or None)
+
+
+def hints_tab(demo, handlers, hint_handlers, model):
+    with gr.Tab("Hints", id="hints"):
+        gr.Markdown(hint_handlers.notice(), elem_id="hints-notice")
+        hint_source = gr.State()  # the image being worked on (PIL, full size)
+        hint_btn = gr.Button("Colorize with hints", variant="primary", elem_id="hints-button", scale=2, render=False)
+        hint_clear = gr.Button("Clear hints", elem_id="hints-clear", scale=1, render=False)
+        with gr.Row():
+            with gr.Column(scale=2):
+                with gr.Row():
+                    with gr.Column(min_width=160):
+                        hint_input = raw_image(elem_id="hints-input", label="1 · Your image", sources=["upload", "clipboard"],
+                                               height=150)
+                    with gr.Column(min_width=160):
+                        gr.Examples([[path] for path, _ in handlers.examples if Path(path).name in EXAMPLE_FILES],
+                                    [hint_input], label="or an example", **PRIVATE)
+
+                # A fresh editor for each image and for "Clear hints": Gradio's editor misbehaves when
+                # an event sets the value of one that was painted on (strokes land in the wrong place).
+                @gr.render(inputs=[hint_source], triggers=[demo.load, hint_source.change, hint_clear.click])
+                def hint_canvas(source):
+                    editor = hint_editor(editor_value(source))
+                    hint_btn.click(hint_handlers.colorize_with_hints, [editor, hint_source, model], hint_panel, **PRIVATE)
+
+                with gr.Row():
+                    hint_btn.render()
+                    hint_clear.render()
+            with gr.Column(scale=3):
+                with gr.Row(equal_height=True):
+                    hint_gray = image_out("Gray", "hints-gray")
+                    hint_auto = image_out("No hints", "hints-auto")
+                    hint_out = image_out("With hints", "hints-colorized")
+                with gr.Row():
+                    hint_original = image_out("Original", "hints-original", height=220, visible=False, scale=1)
+                    hint_notes = gr.Markdown(elem_id="hints-metrics")
+        hint_panel = [hint_gray, hint_auto, hint_out, hint_original, hint_notes]
+        hint_input.change(hint_handlers.load_image, [hint_input, model], [hint_source, *hint_panel], **PRIVATE)
