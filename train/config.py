@@ -226,7 +226,8 @@ def parse_args(argv):
 PRESETS["chroma_bins"] = {**PRESETS["chroma"], "model": "chroma_bins_hints", "hints": True, "hints_none": 0.75, "loss": "ce_bins",
                           "extra_size": 64, "epochs": 150, "amp": "bf16", "channels_last": True, "working_size": 64,
                           "val_limit": 2000, "out_dir": "runs/bins", "export": "weights/chroma_bins_hints"}
-# What 2 contended AVX2 cores (no bf16 units: float32 is faster there) afford in an hour: the trunk
+# What 2 contended AVX2 cores afford in an hour (no AMX or AVX-512 bf16 on this machine: bf16 autocast
+# measured no faster than float32 here, about 10 images/s a training step under load): the trunk
 # copied from the shipped chroma_unet_hints (the bin head starts fresh), 6 short cosine epochs of
 # 6,000 images (+ 525 crops at 64) each.
 PRESETS["chroma_bins_from_hints"] = {**PRESETS["chroma_bins"], "init_from": "weights/chroma_unet_hints", "lr": 5e-4, "epochs": 6,
