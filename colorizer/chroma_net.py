@@ -13,10 +13,11 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
+from .bins import GRID, num_bins
 from .hints import HINT_CHANNELS
 from .models import register
 
-__all__ = ["ChromaUNet", "ChromaUNetHints"]
+__all__ = ["ChromaUNet", "ChromaUNetHints", "ChromaBinsHints"]
 
 
 def conv_bn(c_in, c_out, stride=1):
@@ -56,14 +57,17 @@ class ChromaUNet(nn.Module):
         return F.interpolate(x, size=like.shape[-2:], mode="bilinear", align_corners=False)
 
     def forward(self, x):
+        return self.head(self.features(x))
+
+    def features(self, x):
+        """The decoder's full-resolution features, N x c0 x H x W (before the head)."""
         s0 = self.stem(x)
         s1 = self.enc1(s0)
         s2 = self.enc2(F.max_pool2d(s1, 2))
         s3 = self.enc3(F.max_pool2d(s2, 2))
         d2 = self.dec2(torch.cat([self._up(s3, s2), s2], dim=1))
         d1 = self.dec1(torch.cat([self._up(d2, s1), s1], dim=1))
-        d0 = self.dec0(torch.cat([self._up(d1, s0), s0], dim=1))
-        return self.head(d0)
+        return self.dec0(torch.cat([self._up(d1, s0), s0], dim=1))
 
 
 @register("chroma_unet_hints")
@@ -71,3 +75,31 @@ class ChromaUNetHints(ChromaUNet):
     """:class:`ChromaUNet` that also takes user color hints (Cb, Cr, mask) as input channels."""
 
     in_channels = 1 + HINT_CHANNELS
+
+
+@register("chroma_bins_hints")
+class ChromaBinsHints(ChromaUNet):
+    """The hint U-Net with a distribution head: N x 4 x H x W (gray + hint channels) -> logits
+    N x K x H x W over the in-gamut chroma bins of ``colorizer.bins`` (K = 180 for grid 16).
+
+    Same trunk as the shipped ``chroma_unet_hints`` at widths (16, 64, 128, 256), so training can
+    start from it (``init_from``); the full-resolution decoder is ``head_width`` wide because K
+    logits from 16 features would be a narrow bottleneck. The buffer ``bin_prior`` (K, sums to 1)
+    holds the training set's smoothed bin frequencies, for prior correction at inference; it is
+    saved with the weights. 2.0 M parameters at the defaults.
+    """
+
+    output = "bins"
+    in_channels = 1 + HINT_CHANNELS
+
+    def __init__(self, widths=(16, 64, 128, 256), head_width=32, grid=GRID):
+        super().__init__(widths)
+        c0, c1 = widths[:2]
+        self.grid = grid
+        del self.head  # a separate name, so init_from a regression network leaves the new head fresh
+        self.dec0 = nn.Sequential(nn.Conv2d(c1 + c0, head_width, 3, padding=1), nn.ReLU(inplace=True))
+        self.logits = nn.Conv2d(head_width, num_bins(grid), 1)
+        self.register_buffer("bin_prior", torch.full((num_bins(grid),), 1.0 / num_bins(grid)))
+
+    def forward(self, x):
+        return self.logits(self.features(x))

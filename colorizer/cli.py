@@ -28,6 +28,7 @@ from .images import ImageInputError, image_extensions, is_gray, max_pixels, open
 from .panel import make_panel
 from .pipeline import MODES, load
 from .sketch import split_drawing
+from .weights import check_vividness
 
 __all__ = ["main", "build_parser"]
 
@@ -42,6 +43,13 @@ def _positive_int(text):
     if value < 1:
         raise argparse.ArgumentTypeError(f"must be a positive whole number, not {text!r}")
     return value
+
+
+def _vividness(text):
+    try:
+        return check_vividness(float(text))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"must be a number from 0 to 1, not {text!r}") from None
 
 
 def build_parser():
@@ -61,6 +69,8 @@ def build_parser():
                              "(--hints, or the drawing's own colored pixels)")
     parser.add_argument("--hints", type=Path, metavar="FILE",
                         help="color hints for a single input: JSON [[x, y, [r, g, b]], ...] or an RGBA image")
+    parser.add_argument("--vividness", type=_vividness, metavar="V",
+                        help="bin networks: 0 (faithful) to 1 (most vivid); default: the model's")
     parser.add_argument("--max-pixels", type=_positive_int, metavar="N",
                         help="largest input in pixels (default: $COLORIZER_MAX_PIXELS or 4096 x 4096)")
     return parser
@@ -188,12 +198,12 @@ def write_atomic(path, data):
         raise
 
 
-def colorize_file(model, source, out, mode="full", panel=False, hints=None):
+def colorize_file(model, source, out, mode="full", panel=False, hints=None, vividness=None):
     """Colorize the file ``source`` into the PNG file ``out``, written atomically."""
     image = open_image(source)
     if mode == "sketch" and hints is None and not is_gray(image):  # dabs painted on the drawing itself
         image, hints = split_drawing(np.asarray(image.convert("RGB")))
-    result = model.colorize(image, mode=mode, hints=hints)
+    result = model.colorize(image, mode=mode, hints=hints, vividness=vividness)
     if panel:
         gray = image.convert("L")  # PIL's "L" uses the library's BT.601 weights
         result = make_panel([gray, result] if is_gray(image) else [gray, result, image])
@@ -255,7 +265,7 @@ def run(args, parser):
     disable = None if len(jobs) >= PROGRESS_MIN_FILES else True
     for source, out in tqdm(jobs, disable=disable, file=sys.stderr, unit="image", dynamic_ncols=True):
         try:
-            colorize_file(model, source, out, args.mode, args.panel, hints)
+            colorize_file(model, source, out, args.mode, args.panel, hints, args.vividness)
         except Exception as e:  # one bad file must not stop the others
             report(source, _reason(e, source))
     return 1 if failed else 0

@@ -21,6 +21,7 @@ import numpy as np
 import torch
 from PIL import Image
 
+from .bins import TEMPERATURE, decode
 from .color import fit_chroma_torch, rgb_to_ycbcr_torch, to_gray, ycbcr_to_rgb_torch
 from .hints import hint_channels, parse_hints
 from .images import open_image
@@ -28,7 +29,7 @@ from .upsample import guided_upsample, resize
 from .models import model_info
 from .propagate import propagate_strokes, stroke_gate
 from .sketch import fill_sketch, hint_colors
-from .weights import WeightsError, inference_scales, load_model, read_config
+from .weights import WeightsError, check_vividness, inference_scales, load_model, read_config
 
 __all__ = ["Colorizer", "load", "weights_dir", "shipped_models", "default_model_name", "best_model_name", "MODES"]
 
@@ -101,6 +102,12 @@ class Colorizer:
     ``(1.0, 1.25)`` also runs the network on the gray at 1.25x the working size (images without
     hints only: hints are points placed at the working size). All three default to the weights
     config's ``inference`` section.
+
+    Bin networks (``output == "bins"``) predict a distribution over chroma; it is decoded with the
+    annealed mean at the config's ``temperature`` after dividing out ``prior^beta``, where
+    beta = ``vividness`` x the config's ``vividness_beta``, the prior first mixed with the config's
+    ``prior_mix`` share of the uniform distribution (see ``colorizer.bins.decode``). The config's
+    ``vividness`` is the default of :meth:`colorize`.
     """
 
     def __init__(self, model, config, name=None, working_size=None, hint_model=None, flip_average=None, scales=None):
@@ -118,6 +125,10 @@ class Colorizer:
         self.guide_eps = float(inference.get("guide_eps", 1e-3))
         self.flip_average = bool(inference.get("flip_average", False) if flip_average is None else flip_average)
         self.scales = inference_scales(inference.get("scales", [1.0]) if scales is None else scales)
+        self.vividness = check_vividness(inference.get("vividness", 0.0))
+        self.vividness_beta = float(inference.get("vividness_beta", 0.0))
+        self.temperature = float(inference.get("temperature", TEMPERATURE))
+        self.prior_mix = float(inference.get("prior_mix", 0.0))
 
     @property
     def accepts_hints(self):
@@ -152,17 +163,29 @@ class Colorizer:
                 out = torch.where(unhinted[:, None, None, None], (out + sum(views)) / len(self.scales), out)
         return out
 
+    def _chroma(self, out, vividness):
+        """The network's output at the working size -> centred chroma N x 2 x h x w: RGB converted,
+        bin logits (averaged over flips and scales) decoded at ``vividness``, chroma as it is."""
+        if self.model.output == "rgb":
+            return rgb_to_ycbcr_torch(out)[:, 1:]
+        if self.model.output == "bins":
+            return decode(out, self.model.bin_prior, self.temperature, vividness * self.vividness_beta, self.model.grid,
+                          self.prior_mix)
+        return out
+
     @torch.inference_mode()
-    def predict(self, y_full, hints=None, mode="full", strokes=None):
+    def predict(self, y_full, hints=None, mode="full", strokes=None, vividness=None):
         """The core, batched: y_full N x 1 x H x W float in [0, 1] -> RGB N x 3 x H x W in [0, 1].
 
         hints: None, or a N x 3 x h x w tensor of hint channels at the working size
         (see ``colorizer.hints``). strokes: None, or per image None or the full-resolution hint
         points (``parse_hints`` output) that the output must obey, in their regions
-        (``colorizer.propagate``). In "full" mode the result's luminance equals ``y_full``.
+        (``colorizer.propagate``). vividness: 0..1, None for the config's (bin networks only;
+        others ignore it). In "full" mode the result's luminance equals ``y_full``.
         """
         if mode not in ("full", "seed"):
             raise ValueError(f"unknown mode {mode!r} for predict; choose full or seed (sketch: see colorize)")
+        vividness = self.vividness if vividness is None else check_vividness(vividness)
         y_full = y_full.float()
         if hints is not None and not self.accepts_hints:
             raise ValueError(f"model {self.name!r} does not take color hints")
@@ -171,13 +194,12 @@ class Colorizer:
         out = self._views(y_full, y_small, hints, mode)
         if self.model.output == "rgb" and mode == "seed":
             return resize(out, tuple(y_full.shape[-2:]), mode="nearest").clamp(0, 1)
-        cbcr_small = rgb_to_ycbcr_torch(out)[:, 1:] if self.model.output == "rgb" else out
+        cbcr_small = self._chroma(out, vividness)
         hinted = [i for i, points in enumerate(strokes or []) if points is not None]
         if hinted:
             # The hinted network spreads a hint's color by what it knows, also across edges into
             # other regions: its change is kept to the strokes' regions (colorizer.propagate).
-            auto = self._views(y_full, y_small, None, mode)
-            cbcr_auto = rgb_to_ycbcr_torch(auto)[:, 1:] if self.model.output == "rgb" else auto
+            cbcr_auto = self._chroma(self._views(y_full, y_small, None, mode), vividness)
             size = (y_full.shape[-1], y_full.shape[-2])
             cbcr_small = cbcr_small.clone()  # written per image below; the network's output may be a view
             for i in hinted:
@@ -189,7 +211,7 @@ class Colorizer:
         cbcr_full = fit_chroma_torch(y_full, cbcr_full)
         return ycbcr_to_rgb_torch(torch.cat([y_full, cbcr_full], dim=1)).clamp_(0, 1)
 
-    def colorize(self, image, mode="full", hints=None):
+    def colorize(self, image, mode="full", hints=None, vividness=None):
         """Colorize one image; returns a PIL RGB image of the input's size.
 
         image: a PIL image, a uint8 array (H x W gray or H x W x 3/4), a path or bytes; color
@@ -199,10 +221,13 @@ class Colorizer:
         output obeys them at full resolution, in their regions (``colorizer.propagate``).
         mode "sketch": the input is a line drawing whose regions are filled with the colors
         (luminance too) of the hints inside them (``colorizer.sketch``).
-        Raises ``ImageInputError`` for unusable input, ValueError for unusable hints.
+        vividness: 0 (faithful) .. 1 (most vivid), None for the model's default (bin networks).
+        Raises ``ImageInputError`` for unusable input, ValueError for unusable hints or settings.
         """
         if mode not in MODES:
             raise ValueError(f"unknown mode {mode!r}; choose one of {MODES}")
+        if vividness is not None:
+            check_vividness(vividness)  # before any work on the image
         pil = open_image(image)
         y_full = self.luminance(pil)
         if mode == "sketch":  # no network: a line-art network's guess would go to fill_sketch here
@@ -214,10 +239,10 @@ class Colorizer:
                     raise ValueError(f"model {self.name!r} does not take color hints")
                 if isinstance(self.hint_model, str):  # loaded on first use only
                     self.hint_model = load(self.hint_model)
-                return self.hint_model.colorize(pil, mode=mode, hints=hints)
+                return self.hint_model.colorize(pil, mode=mode, hints=hints, vividness=vividness)
             points = parse_hints(hints, pil.size)
             hint_tensor = hint_channels(points, pil.size, self.working_shape(pil.height, pil.width))
-        rgb = self.predict(y_full, hints=hint_tensor, mode=mode, strokes=[points])
+        rgb = self.predict(y_full, hints=hint_tensor, mode=mode, strokes=[points], vividness=vividness)
         return to_pil(rgb[0])
 
     @staticmethod

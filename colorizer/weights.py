@@ -27,7 +27,7 @@ from safetensors.torch import load_file, save
 from .models import create_model
 
 __all__ = ["WeightsError", "FORMAT", "MAX_WORKING_SIZE", "MAX_SCALE", "MAX_SCALES", "save_weights", "read_config", "load_model",
-           "atomic_write_bytes"]
+           "atomic_write_bytes", "inference_scales", "check_vividness"]
 
 FORMAT = "colorizer-weights/1"
 WEIGHTS_FILE = "model.safetensors"
@@ -169,8 +169,15 @@ def _check(config, path):
     need(isinstance(inference.get("flip_average", False), bool), "inference.flip_average must be true or false")
     try:
         inference_scales(inference.get("scales", [1.0]))
+        check_vividness(inference.get("vividness", 0.0))
     except ValueError as e:
         raise WeightsError(f"{path}: inference {e}") from None
+    # Bin networks' decoding (colorizer.bins).
+    mix = inference.get("prior_mix", 0.0)
+    need(_real(mix) and 0 <= mix <= 1, f"inference.prior_mix must be a number from 0 to 1, not {mix!r}")
+    for key in ("vividness_beta", "temperature"):
+        value = inference.get(key, 1.0)
+        need(_real(value) and 0 < value < math.inf, f"inference.{key} must be a positive finite number, not {value!r}")
     need(isinstance(config.get("default", False), bool), "default must be true or false")
     metrics = config.get("metrics", {})
     need(isinstance(metrics, dict), "metrics must be an object")
@@ -203,6 +210,14 @@ def inference_scales(scales):
     if not (values and len(values) <= MAX_SCALES and all(_real(v) and 0 < v <= MAX_SCALE for v in values) and values[0] == 1):
         raise ValueError(f"scales must be a list of at most {MAX_SCALES} numbers in (0, {MAX_SCALE:g}] starting with 1, got {scales!r}")
     return tuple(float(v) for v in values)
+
+
+def check_vividness(vividness):
+    """``vividness`` (config.json's or a caller's) as a float; ValueError unless a finite number
+    in [0, 1] (0: the network's own distribution, 1: the strongest measured prior correction)."""
+    if isinstance(vividness, bool) or not isinstance(vividness, numbers.Real) or not 0 <= vividness <= 1:
+        raise ValueError(f"vividness must be a number from 0 to 1, got {vividness!r}")
+    return float(vividness)
 
 
 def load_model(folder):
@@ -243,6 +258,10 @@ def load_model(folder):
     for name, tensor in state.items():
         if not torch.isfinite(tensor).all():
             raise WeightsError(f"{path}: tensor {name} holds NaN or inf")
+    if "bin_prior" in state:  # prior correction takes its log and divides by it
+        prior = state["bin_prior"].double()
+        if not ((prior > 0).all() and abs(prior.sum().item() - 1) < 1e-2):
+            raise WeightsError(f"{path}: bin_prior must be positive and sum to 1")
     model = create_model(arch["name"], **arch.get("kwargs", {}))
     model.load_state_dict({k: v.float() if v.is_floating_point() else v for k, v in state.items()})
     return model.eval(), config

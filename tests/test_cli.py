@@ -252,3 +252,18 @@ def test_ctrl_c(seed_weights, tmp_path):
     assert process.returncode == 130
     assert "Traceback" not in stderr and stderr.strip().endswith("interrupted")
     assert all(p.suffix == ".png" and not p.name.startswith(".") for p in out.iterdir())
+
+
+def test_vividness(tmp_path, capsys):
+    from .test_bins import bins_weights
+
+    folder = bins_weights(tmp_path / "bins")
+    good = color_image(tmp_path / "good.png", width=90, height=70)
+    outs = {}
+    for v in ("0", "1"):
+        assert run_main(capsys, good, "-o", tmp_path / v, "--model", folder, "--vividness", v) == (0, [])
+        outs[v] = np.asarray(Image.open(tmp_path / v / "good.png")).astype(int)
+    assert not np.array_equal(outs["0"], outs["1"])
+    for bad in ("nan", "1.5", "-1", "vivid"):
+        status, err = run_main(capsys, good, "-o", tmp_path / "bad", "--model", folder, "--vividness", bad)
+        assert status == 2 and "--vividness: must be a number from 0 to 1" in err[-1]

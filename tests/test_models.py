@@ -2,6 +2,7 @@ import pytest
 import torch
 
 from colorizer import create_model, list_models, model_info
+from colorizer.bins import num_bins
 
 
 def test_registry_lists_the_seed_networks_and_rejects_unknown_names():
@@ -27,7 +28,7 @@ def test_every_network_shape_finite_and_gradients(name):
     assert size % model.size_multiple == 0
     x = torch.randn(2, model.in_channels, size, size)
     out = model(x)
-    channels = 3 if model.output == "rgb" else 2
+    channels = {"rgb": 3, "cbcr": 2}.get(model.output) or num_bins(model.grid)  # bins: one logit per chroma bin
     assert out.shape == (2, channels, size, size)
     assert torch.isfinite(out).all()
     if model.output == "rgb":

@@ -10,6 +10,8 @@ from colorizer import WeightsError, create_model, save_weights, to_gray
 from colorizer.hints import hint_channels, parse_hints
 from colorizer.upsample import guided_upsample
 
+from .test_bins import bins_weights
+
 
 def make_weights(folder, name, psnr=None, **kwargs):
     torch.manual_seed(0)
@@ -31,6 +33,7 @@ def shipped(tmp_path_factory):
     make_weights(root / "seed_cnn", "seed_cnn", psnr=22.0)
     make_weights(root / "chroma", "chroma_unet", psnr=25.0)
     make_weights(root / "hints", "chroma_unet_hints", psnr=24.0)
+    bins_weights(root / "bins")  # a bin network at working size 64, vividness 0.5, float16
     return root
 
 
@@ -41,7 +44,7 @@ def weights_env(shipped, monkeypatch):
 
 def test_default_is_the_best_validation_psnr_and_names_resolve(shipped):
     assert colorizer.default_model_name() == "chroma"
-    assert set(colorizer.shipped_models()) == {"seed_cnn", "chroma", "hints"}
+    assert set(colorizer.shipped_models()) == {"seed_cnn", "chroma", "hints", "bins"}
     assert colorizer.load().name == "chroma"
     assert colorizer.load("seed_cnn").model.fixed_size == 32
     assert colorizer.load(shipped / "hints").accepts_hints
@@ -60,7 +63,7 @@ def test_unknown_model_lists_the_shipped_ones():
         colorizer.load("nope")
 
 
-@pytest.mark.parametrize("name", ["seed_cnn", "chroma", "hints"])
+@pytest.mark.parametrize("name", ["seed_cnn", "chroma", "hints", "bins"])
 @pytest.mark.parametrize("size", [(1, 1), (1, 7), (9, 1), (333, 517), (32, 32)])
 def test_output_same_size_and_luminance_exact(name, size):
     h, w = size
@@ -72,8 +75,9 @@ def test_output_same_size_and_luminance_exact(name, size):
     assert diff.max() <= 1
 
 
-def test_gray_and_color_inputs_agree_and_output_is_deterministic():
-    model = colorizer.load("chroma")
+@pytest.mark.parametrize("name", ["chroma", "bins"])
+def test_gray_and_color_inputs_agree_and_output_is_deterministic(name):
+    model = colorizer.load(name)
     rgb = np.random.default_rng(5).integers(0, 256, (40, 60, 3), dtype=np.uint8)
     gray = to_gray(Image.fromarray(rgb))
     a, b = np.asarray(model.colorize(gray)), np.asarray(model.colorize(gray))

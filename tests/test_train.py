@@ -108,12 +108,14 @@ def test_same_seed_gives_bit_identical_weights(tmp_path, tiny_data):
     assert not all(torch.equal(wa[k], weights_of(c)[k]) for k in wa)
 
 
-@pytest.mark.parametrize("preset", ["seed_cnn", "chroma_hints", "chroma_hints_bf16"])
+@pytest.mark.parametrize("preset", ["seed_cnn", "chroma_hints", "chroma_hints_bf16", "chroma_bins"])
 def test_resume_matches_an_uninterrupted_run(tmp_path, tiny_data, tiny_big, preset):
     extra = {"model": "chroma_unet_hints", "loss": "mse_cbcr", "shuffle": "every_epoch", "augment": True,
              "hints": True, "scheduler": "cosine", "extra_train_data": [str(tiny_big)]} if preset != "seed_cnn" else {}
     if preset == "chroma_hints_bf16":  # the resumed optimizer state is NCHW, the parameters NHWC
         extra.update(amp="bf16", channels_last=True)
+    if preset == "chroma_bins":  # mixed scales (32 px and 48 px crops) and short epochs drawn afresh
+        extra.update(model="chroma_bins_hints", loss="ce_bins", extra_size=48, epoch_images=8)
     straight = loop.train(tiny_config(tmp_path / "straight", tiny_data, epochs=3, **extra), show_progress=False)
     loop.train(tiny_config(tmp_path / "parts", tiny_data, epochs=3, stop_after=1, **extra), show_progress=False)
     parts = loop.train(tiny_config(tmp_path / "parts", tiny_data, epochs=3, **extra), resume=True, show_progress=False)
@@ -151,13 +153,23 @@ def test_history_plots_and_snapshots(tmp_path, tiny_data):
     assert grid.height == 3 * 128 + 2 * 2  # rows gray / output / original, 32 px tiles shown 4x
 
 
-@pytest.mark.parametrize("loss", ["mse_cbcr", "psnr_rgb", "psnr_rgb_bf16"])
+@pytest.mark.parametrize("loss", ["mse_cbcr", "psnr_rgb", "psnr_rgb_bf16", "ce_bins"])
 def test_training_lowers_the_loss(tmp_path, tiny_data, loss):
     fast = {"amp": "bf16", "channels_last": True} if loss.endswith("_bf16") else {}
     loss = loss.removesuffix("_bf16")
-    cfg = tiny_config(tmp_path, tiny_data, model="chroma_unet", loss=loss, lr=3e-3, epochs=8, grid_epochs=[], keep_epochs=[], **fast)
+    model = "chroma_bins_hints" if loss == "ce_bins" else "chroma_unet"
+    cfg = tiny_config(tmp_path, tiny_data, model=model, loss=loss, lr=3e-3, epochs=8, grid_epochs=[], keep_epochs=[], **fast)
     history = json.loads((loop.train(cfg, show_progress=False) / "history.json").read_text())["epochs"]
-    if loss == "mse_cbcr":
+    if loss == "ce_bins":  # cross-entropy over 180 bins starts near ln 180 = 5.2
+        assert history[-1]["train_loss"] < 0.6 * history[0]["train_loss"]
+        assert history[-1]["val_loss"] < 0.6 * history[0]["val_loss"]
+        # the prior that inference divides out is the training set's, saved with the weights
+        from train.batches import training_prior
+        from train.data import load_sources
+
+        expected = training_prior([(load_sources([str(tiny_data)], "train", 32).images, 1.0)], 16)
+        assert torch.allclose(weights_of(tmp_path / "run")["model.bin_prior"], expected)
+    elif loss == "mse_cbcr":
         assert history[-1]["train_loss"] < 0.5 * history[0]["train_loss"]
     else:  # -PSNR in dB: at least 1 dB better
         assert history[-1]["train_loss"] < history[0]["train_loss"] - 1.0
@@ -322,3 +334,28 @@ def test_hints_none_sets_the_share_of_training_images_without_hints():
     assert hinted_share(1.0) == 0.0 and hinted_share(0.0) == 1.0
     assert 0.15 < hinted_share(0.75) < 0.35
     assert parse_args(["chroma_hints", "--hints_none=0.75"])[0].hints_none == 0.75
+
+
+def test_epoch_images_draws_a_fresh_share_of_both_pools_each_epoch():
+    cfg = TrainConfig(batch_size=4, shuffle="every_epoch", epoch_images=8)
+    fixed = torch.arange(12)
+    draws = [loop.epoch_batches(12, 30, cfg, epoch, fixed, "cpu") for epoch in range(20)]
+    for batches in draws:
+        main = torch.cat([i for pool, i in batches if pool == 0])
+        extra = torch.cat([i for pool, i in batches if pool == 1])
+        assert len(main) == 8 == len(set(main.tolist())) and len(extra) == 20 == len(set(extra.tolist()))  # 30 x 8 / 12
+    seen_main = {i for b in draws for pool, index in b if pool == 0 for i in index.tolist()}
+    seen_extra = {i for b in draws for pool, index in b if pool == 1 for i in index.tolist()}
+    assert seen_main == set(range(12)) and seen_extra == set(range(30))
+    whole = loop.epoch_batches(12, 30, TrainConfig(batch_size=4, shuffle="every_epoch"), 0, fixed, "cpu")
+    assert sum(len(i) for _, i in whole) == 42
+
+
+def test_extra_images_are_cropped_at_extra_size(tmp_path, tiny_data, tiny_big, monkeypatch):
+    shapes = set()
+    real_loss = loop.loss_fn
+    monkeypatch.setattr(loop, "loss_fn", lambda model, out, *a: shapes.add(tuple(out.shape[-2:])) or real_loss(model, out, *a))
+    cfg = tiny_config(tmp_path, tiny_data, model="chroma_bins_hints", loss="ce_bins", augment=True, epochs=1,
+                      extra_train_data=[str(tiny_big)], extra_size=48, grid_epochs=[], keep_epochs=[])
+    loop.train(cfg, show_progress=False)
+    assert shapes == {(32, 32), (48, 48)}  # CIFAR-size batches and larger crops from the bigger images

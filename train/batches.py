@@ -11,10 +11,12 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
+from colorizer.bins import bin_counts, decode, quantize, rebalance_weights, smooth_prior
 from colorizer.color import GRAY_WEIGHTS, fit_chroma_torch, rgb_to_ycbcr_torch, ycbcr_to_rgb_torch
 from colorizer.hints import sample_hints
 
-__all__ = ["gray_stats", "split_color", "augment", "epoch_generator", "network_input", "forward_rgb", "colorfulness_torch", "loss_fn"]
+__all__ = ["gray_stats", "split_color", "augment", "epoch_generator", "network_input", "forward_rgb", "colorfulness_torch", "loss_fn",
+           "training_prior"]
 
 
 def gray_stats(images_uint8, scheme="standard"):
@@ -45,6 +47,18 @@ def split_color(rgb_uint8):
     rgb = rgb_uint8.permute(0, 3, 1, 2).float().div_(255.0)
     ycbcr = rgb_to_ycbcr_torch(rgb)
     return rgb, ycbcr[:, :1], ycbcr[:, 1:]
+
+
+def training_prior(sets, grid):
+    """Smoothed chroma-bin frequencies (``colorizer.bins.smooth_prior``, K float32) of training
+    sets given as [(N x H x W x 3 uint8 array, weight per pixel)]: a weight below 1 counts a set
+    as seen through smaller crops, as training sees it."""
+    counts = 0
+    for images, weight in sets:
+        for start in range(0, len(images), 2048):
+            _, _, cbcr = split_color(torch.from_numpy(np.ascontiguousarray(images[start : start + 2048])))
+            counts = counts + weight * bin_counts(cbcr, grid)
+    return smooth_prior(counts, grid)
 
 
 def epoch_generator(seed, epoch, stream=0):
@@ -96,9 +110,12 @@ def network_input(model, y, gray_mean, gray_std, cbcr=None, generator=None, p_no
 
 
 def forward_rgb(model, out, y):
-    """The network's output as RGB in [0, 1] (chroma networks: Y + gamut-fitted chroma)."""
+    """The network's output as RGB in [0, 1] (chroma networks: Y + gamut-fitted chroma; bin
+    networks: their distribution's annealed mean, without prior correction)."""
     if model.output == "rgb":
         return out
+    if model.output == "bins":
+        out = decode(out, model.bin_prior, grid=model.grid)
     return ycbcr_to_rgb_torch(torch.cat([y, fit_chroma_torch(y, out)], dim=1)).clamp(0, 1)
 
 
@@ -117,18 +134,32 @@ def colorfulness_torch(rgb):
     return spread + 0.3 * mean
 
 
-def loss_fn(model, out, rgb, y, cbcr, kind, colorfulness_weight=0.0):
+def loss_fn(model, out, rgb, y, cbcr, kind, colorfulness_weight=0.0, rebalance=1.0):
     """Scalar loss: "mse_rgb" (the original's MSE on RGB in [0, 1]), "mse_cbcr" (on chroma), or
     "psnr_rgb": the negative mean per-image PSNR on RGB, soft-capped at 50 dB, i.e. exactly the
     evaluation's metric. Unlike a pooled MSE it rewards leaving near-gray images gray.
+
+    "ce_bins" (bin networks): per-pixel cross-entropy of the logits against each pixel's chroma
+    bin (``colorizer.bins.quantize``), so the network learns a distribution and no longer pays
+    for a vivid guess with the squared distance to the truth. ``rebalance`` < 1 weighs each
+    pixel by :func:`colorizer.bins.rebalance_weights` of its bin with that lambda (rare, vivid
+    bins up; ECCV 2016 used 0.5); 1 is plain cross-entropy.
 
     ``colorfulness_weight`` > 0 adds that weight times each image's colorfulness deficit (how far
     the output's colorfulness falls below the original's, 0..255 scale), averaged. Any MSE-family
     loss predicts the mean of the plausible colors, which is washed out; this term lets the
     network pay some error for vivid colors where it is sure enough of the hue, which costs far
     less PSNR than scaling all chroma up afterwards."""
+    if kind == "ce_bins":
+        if model.output != "bins":
+            raise ValueError(f"loss 'ce_bins' needs a bin network, {type(model).__name__} predicts {model.output}")
+        target = quantize(cbcr, model.grid)
+        if rebalance == 1:
+            return F.cross_entropy(out, target)
+        weights = rebalance_weights(model.bin_prior, rebalance)[target]
+        return (weights * F.cross_entropy(out, target, reduction="none")).mean()
     if kind not in ("mse_rgb", "psnr_rgb", "mse_cbcr"):
-        raise ValueError(f"unknown loss {kind!r}; use 'mse_rgb', 'mse_cbcr' or 'psnr_rgb'")
+        raise ValueError(f"unknown loss {kind!r}; use 'mse_rgb', 'mse_cbcr', 'psnr_rgb' or 'ce_bins'")
     rgb_pred = forward_rgb(model, out, y) if kind != "mse_cbcr" or colorfulness_weight else None
     if kind == "mse_rgb":
         loss = F.mse_loss(rgb_pred, rgb)

@@ -112,7 +112,11 @@ def model_card(name, config, evaluation, history, grids, examples=None, blurb=No
         + "".join(f" ({key} {value})" for key, value in kwargs.items())
         + f", {parameters:,} parameters, from the `colorizer` package, trained for **{config['epochs']} epochs**"
         f" on {', '.join(config['data']['sources'])} ({config['data'].get('train_images', '?')} training and"
-        f" {config['data'].get('val_images', '?')} validation images, {tc.get('image_size', 32)} px).",
+        f" {config['data'].get('val_images', '?')} validation images, {tc.get('image_size', 32)} px)"
+        + (f", plus random crops shown at {tc.get('extra_size') or tc.get('image_size', 32)} px from"
+           f" {', '.join(Path(p).name for p in tc['extra_train_data'])}" if tc.get("extra_train_data") else "")
+        + (f"; each epoch draws {tc['epoch_images']:,} of the training images afresh" if tc.get("epoch_images") else "")
+        + ".",
         "",
         f"Training: Adam, lr {tc.get('lr')}, batch {tc.get('batch_size')}, loss `{tc.get('loss')}`"
         + (f" plus {tc['colorfulness_weight']} x the per-image colorfulness deficit" if tc.get("colorfulness_weight") else "")
@@ -128,6 +132,17 @@ def model_card(name, config, evaluation, history, grids, examples=None, blurb=No
            " the working size." if len(config.get("inference", {}).get("scales", [1.0])) > 1 else ""),
         "",
     ]
+    inference = config.get("inference", {})
+    if "vividness" in inference:  # a bin network (colorizer.bins)
+        lines += [
+            f"It predicts, per pixel at a working size of {inference.get('working_size')} px (long side), a distribution over"
+            " quantized chroma bins, decoded with the annealed mean (temperature"
+            f" {inference['temperature']}) after the training set's bin prior (mixed with {inference.get('prior_mix', 0)} of"
+            f" the uniform distribution) is divided out to the power vividness x {inference['vividness_beta']};"
+            " `colorize(..., vividness=...)` takes 0 (the network's own"
+            f" distribution) to 1, default {inference['vividness']}.",
+            "",
+        ]
     if "fine_tuned_from" in config:
         base = config["fine_tuned_from"]
         lines += [
@@ -180,7 +195,9 @@ def model_card(name, config, evaluation, history, grids, examples=None, blurb=No
             "",
             "Through the library's pipeline (`full` mode: predicted chroma on the input's own luminance),"
             " with the gray baseline (returning the gray image) from the same run. PSNR is per image on"
-            " 8-bit RGB, capped at 50 dB, averaged; colorfulness is Hasler-Suesstrunk.",
+            " 8-bit RGB, capped at 50 dB, averaged; colorfulness is Hasler-Suesstrunk."
+            + (f" Each test set is thinned to at most {metrics['eval_limit']} images, evenly spread over it."
+               if metrics.get("eval_limit") else ""),
             "",
         ]
         from .evaluate import format_table

@@ -8,13 +8,15 @@ example grids up to that epoch, and ``README.md`` (the model card).
 
 import argparse
 import json
+import math
 import shutil
 import sys
 from pathlib import Path
 
 import colorizer
 from colorizer.models import create_model
-from colorizer.weights import atomic_write_bytes, inference_scales, save_weights
+from colorizer.bins import TEMPERATURE
+from colorizer.weights import atomic_write_bytes, check_vividness, inference_scales, save_weights
 
 from .card import model_card, read_blurb
 from .checkpoint import describe_base, load_checkpoint
@@ -28,11 +30,18 @@ HINT_COUNTS = [0, 1, 2, 5, 10, 20, 50]
 EXAMPLES_DIR = Path(__file__).resolve().parents[1] / "examples"  # the app's examples: out-of-dataset images
 
 
-def _evaluate_sources(model, sources, image_size, mode="full"):
-    """{source file name: table} for a loaded Colorizer on each source's test split."""
+def _test_set(source, image_size, limit=0):
+    """A source's test split, or every k-th image of it so that at most ``limit`` remain (evenly
+    spread: the files are in class order)."""
     from .data import load_sources
 
-    return {Path(s).name: evaluate(model, load_sources([s], "test", image_size), mode=mode) for s in sources}
+    images = load_sources([source], "test", image_size)
+    return images.subset(slice(None, None, -(-len(images) // limit))) if limit and len(images) > limit else images
+
+
+def _evaluate_sources(model, sources, image_size, mode="full", limit=0):
+    """{source file name: table} for a loaded Colorizer on each source's test split (see _test_set)."""
+    return {Path(s).name: evaluate(model, _test_set(s, image_size, limit), mode=mode) for s in sources}
 
 
 def _pooled_mean(evaluation, key):
@@ -42,7 +51,8 @@ def _pooled_mean(evaluation, key):
 
 
 def export_run(checkpoint_path, folder, dtype="auto", run_eval=True, working_size=None, default=False, flip_average=None,
-               scales=None, extra_metrics=None):
+               scales=None, extra_metrics=None, vividness=None, vividness_beta=None, eval_limit=0, temperature=None,
+               prior_mix=None):
     """Write the weights folder for ``checkpoint_path``; returns the config written.
 
     extra_metrics: measured numbers to record beside the metrics (``training_speed`` from
@@ -50,13 +60,27 @@ def export_run(checkpoint_path, folder, dtype="auto", run_eval=True, working_siz
     working_size, flip_average: the inference settings to record (default: the training config's);
     scales: relative working sizes whose outputs inference averages (default: 1.0 alone);
     default: mark the model as the one ``colorizer.load()`` serves, whatever its PSNR.
-    ValueError for scales that ``colorizer.load`` would refuse, before anything is written."""
+    vividness, vividness_beta: bin networks' decoding (default: the training config's);
+    temperature, prior_mix: theirs too (default: colorizer.bins.TEMPERATURE, 0).
+    eval_limit: evaluate on at most this many images of each test set, evenly spread (0 = all).
+    ValueError for settings that ``colorizer.load`` would refuse, before anything is written."""
     scales = inference_scales([1.0] if scales is None else scales)
     checkpoint_path, folder = Path(checkpoint_path), Path(folder)
     model_state, _, _, meta = load_checkpoint(checkpoint_path)
     train_config = meta["config"]
     model = create_model(meta["architecture"]["name"], **meta["architecture"]["kwargs"])
     model.load_state_dict(model_state)
+    bins = {}
+    if model.output == "bins":
+        bins = {"vividness": check_vividness(train_config.get("vividness", 0.0) if vividness is None else vividness),
+                "vividness_beta": float(train_config.get("vividness_beta", 0.5) if vividness_beta is None else vividness_beta),
+                "temperature": TEMPERATURE if temperature is None else float(temperature),
+                "prior_mix": 0.0 if prior_mix is None else float(prior_mix)}
+        for key in ("vividness_beta", "temperature"):
+            if not 0 < bins[key] < math.inf:
+                raise ValueError(f"{key} must be positive and finite, got {bins[key]}")
+        if not 0 <= bins["prior_mix"] <= 1:
+            raise ValueError(f"prior_mix must be from 0 to 1, got {bins['prior_mix']}")
     history = [h for h in meta["history"] if h["epoch"] <= meta["epoch"]]
     best = min(history, key=lambda h: h["val_loss_sum"]) if history else None
     # Recorded when training started; older checkpoints: read the base folder now (which may by
@@ -69,6 +93,7 @@ def export_run(checkpoint_path, folder, dtype="auto", run_eval=True, working_siz
             "working_size": working_size or train_config.get("working_size", 256),
             "flip_average": train_config.get("flip_average", False) if flip_average is None else flip_average,
             **({"scales": list(scales)} if len(scales) > 1 else {}),
+            **bins,
         },
         "epochs": meta["epoch"] + (base["epochs"] if base else 0),  # a fine-tune counts its base's epochs too
         "data": {**meta["data"], "sources": [Path(s).name for s in meta["data"]["sources"]]},
@@ -93,17 +118,18 @@ def export_run(checkpoint_path, folder, dtype="auto", run_eval=True, working_siz
     if run_eval:
         sources = train_config["data"]
         evaluated = colorizer.load(folder)  # the float32 weights just written
-        evaluation = _evaluate_sources(evaluated, sources, train_config["image_size"])
+        evaluation = _evaluate_sources(evaluated, sources, train_config["image_size"], limit=eval_limit)
+        if eval_limit:
+            config["metrics"]["eval_limit"] = eval_limit
         config["metrics"]["val_psnr"] = _pooled_mean(evaluation, "psnr")
         config["metrics"]["evaluation"] = {name: table["pooled"] for name, table in evaluation.items()}
         if model.output == "rgb":  # the raw network output, as the original project showed it
-            raw = _evaluate_sources(evaluated, sources, train_config["image_size"], mode="seed")
+            raw = _evaluate_sources(evaluated, sources, train_config["image_size"], mode="seed", limit=eval_limit)
             config["metrics"]["evaluation_seed_mode"] = {name: table["pooled"] for name, table in raw.items()}
         if model.in_channels > 1:  # hint networks: PSNR against the number of hints, first test set
-            from .data import load_sources
             from .hint_curve import hint_curve
 
-            images = load_sources(sources[:1], "test", train_config["image_size"]).images
+            images = _test_set(sources[0], train_config["image_size"], eval_limit).images
             curve = hint_curve(evaluated, images, HINT_COUNTS)
             config["metrics"]["hint_curve"] = {"test_set": Path(sources[0]).name, **{str(k): v for k, v in curve.items()}}
         example_files = sorted(EXAMPLES_DIR.glob("*.png"))
@@ -112,7 +138,8 @@ def export_run(checkpoint_path, folder, dtype="auto", run_eval=True, working_siz
             config["metrics"]["examples"] = {group: table[group] for group, table in tables.items()}
         if dtype == "auto":
             save_weights(folder, model, config, half=True)
-            half_psnr = _pooled_mean(_evaluate_sources(colorizer.load(folder), sources, train_config["image_size"]), "psnr")
+            half = _evaluate_sources(colorizer.load(folder), sources, train_config["image_size"], limit=eval_limit)
+            half_psnr = _pooled_mean(half, "psnr")
             config["metrics"]["float16_psnr_change"] = half_psnr - config["metrics"]["val_psnr"]
             dtype = "float16" if abs(half_psnr - config["metrics"]["val_psnr"]) < HALF_TOLERANCE_DB else "float32"
     save_weights(folder, model, config, half=dtype == "float16")
@@ -143,13 +170,20 @@ def main(argv=None):
                         help="average each output with the mirrored input's (default: the training config's)")
     parser.add_argument("--scales", type=float, nargs="+", default=None,
                         help="relative working sizes whose outputs are averaged, starting with 1 (e.g. 1 1.25)")
+    parser.add_argument("--vividness", type=float, default=None, help="bin networks: default vividness, 0..1")
+    parser.add_argument("--vividness-beta", type=float, default=None, help="bin networks: prior-correction exponent at vividness 1")
+    parser.add_argument("--temperature", type=float, default=None, help="bin networks: annealed-mean temperature")
+    parser.add_argument("--prior-mix", type=float, default=None, help="bin networks: uniform share mixed into the prior")
+    parser.add_argument("--eval-limit", type=int, default=0,
+                        help="evaluate on at most N images of each test set, evenly spread (0 = all; a slow CPU)")
     parser.add_argument("--default", action="store_true",
                         help="make it the default model of colorizer.load(), the CLI and the app (over better-PSNR models)")
     args = parser.parse_args(argv)
     try:
         config = export_run(args.checkpoint, args.folder, dtype=args.dtype, run_eval=not args.no_eval,
                             working_size=args.working_size, default=args.default, flip_average=args.flip_average,
-                            scales=args.scales)
+                            scales=args.scales, vividness=args.vividness, vividness_beta=args.vividness_beta,
+                            eval_limit=args.eval_limit, temperature=args.temperature, prior_mix=args.prior_mix)
     except ValueError as e:
         print(f"error: {e}", file=sys.stderr)
         return 1

@@ -19,7 +19,7 @@ from tqdm import tqdm
 from colorizer.models import create_model
 from colorizer.weights import atomic_write_bytes
 
-from .batches import augment, epoch_generator, forward_rgb, gray_stats, loss_fn, network_input, split_color
+from .batches import augment, epoch_generator, forward_rgb, gray_stats, loss_fn, network_input, split_color, training_prior
 from .checkpoint import describe_base, load_checkpoint, save_checkpoint
 from .data import load_sources
 
@@ -29,7 +29,8 @@ CHECKPOINT = "checkpoint.safetensors"
 # Settings that may differ between a run and its resumption; all others must match. None of them
 # alters the training itself (the last two are only recorded for inference, in the export).
 RESUMABLE_CHANGES = {"epochs", "max_minutes", "stop_after", "export", "device", "threads", "grid_epochs", "keep_epochs",
-                     "checkpoint_every", "working_size", "flip_average"}
+                     "checkpoint_every", "working_size", "flip_average", "vividness", "vividness_beta",
+                     "export_eval_limit"}
 
 
 class TrainingDiverged(RuntimeError):
@@ -68,7 +69,7 @@ def validation_sums(model, val_uint8, cfg, gray_mean, gray_std):
         rgb_uint8 = val_uint8[b * cfg.batch_size : (b + 1) * cfg.batch_size]
         rgb, y, cbcr = split_color(rgb_uint8)
         out = model(memory_layout(network_input(model, y, gray_mean, gray_std), cfg))
-        loss_sum += loss_fn(model, out, rgb, y, cbcr, cfg.loss, cfg.colorfulness_weight)
+        loss_sum += loss_fn(model, out, rgb, y, cbcr, cfg.loss, cfg.colorfulness_weight, cfg.rebalance)
         pred_uint8 = (forward_rgb(model, out, y) * 255.0).round()
         mse = (pred_uint8 - rgb_uint8.permute(0, 3, 1, 2).float()).pow(2).mean(dim=(1, 2, 3))
         mse_sum += (mse / 255.0**2).sum()
@@ -125,9 +126,12 @@ def epoch_batches(n_main, n_extra, cfg, epoch, fixed_order, device):
     """[(pool, index tensor on device)] for one epoch: pool 0 is the main set, pool 1 the extra set."""
     g = epoch_generator(cfg.seed, epoch)
     order = fixed_order if cfg.shuffle == "once" else torch.randperm(n_main, generator=g)
+    extra = torch.randperm(n_extra, generator=g) if n_extra else None
+    if cfg.epoch_images and cfg.epoch_images < n_main:  # a fresh draw each epoch with every_epoch shuffling
+        n_extra = round(n_extra * cfg.epoch_images / n_main)
+        order, n_main = order[: cfg.epoch_images], cfg.epoch_images
     batches = [(0, order[i : i + cfg.batch_size]) for i in range(0, n_main, cfg.batch_size)]
     if n_extra:
-        extra = torch.randperm(n_extra, generator=g)
         batches += [(1, extra[i : i + cfg.batch_size]) for i in range(0, n_extra, cfg.batch_size)]
         batches = [batches[i] for i in torch.randperm(len(batches), generator=g)]
     # One host-to-device copy per epoch, not one per step: a copy per step would stall the queue.
@@ -157,8 +161,9 @@ def train(cfg, resume=False, show_progress=True, on_epoch=None):
     train_set = load_sources(cfg.data, "train", cfg.image_size)
     val_set = load_sources(cfg.data, "test", cfg.image_size)
     val_images = val_set.images[: cfg.val_limit] if cfg.val_limit else val_set.images
-    # Larger images for scale variety are kept at twice the working size and cropped each epoch.
-    extra = load_sources(cfg.extra_train_data, "train", 2 * cfg.image_size).images if cfg.extra_train_data else None
+    # Larger images for scale variety are kept at twice their crops' size and cropped each epoch.
+    extra_size = cfg.extra_size or cfg.image_size
+    extra = load_sources(cfg.extra_train_data, "train", 2 * extra_size).images if cfg.extra_train_data else None
     gray_mean, gray_std = gray_stats(train_set.images, cfg.normalization)
 
     torch.manual_seed(cfg.seed)
@@ -166,6 +171,9 @@ def train(cfg, resume=False, show_progress=True, on_epoch=None):
     base = describe_base(cfg.init_from)
     if cfg.init_from:
         init_weights(model, cfg.init_from)
+    if model.output == "bins":  # the prior that inference divides out (saved with the weights)
+        sets = [(train_set.images, 1.0)] + ([(extra, 0.25)] if extra is not None else [])  # extra: seen as 1/4-area crops
+        model.bin_prior.copy_(training_prior(sets, model.grid))
     model = model.to(device, memory_format=torch.channels_last if cfg.channels_last else torch.preserve_format)
     cuda = device.type == "cuda"
     optimizer = torch.optim.Adam(model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay, fused=cuda or None,
@@ -225,12 +233,12 @@ def train(cfg, resume=False, show_progress=True, on_epoch=None):
         for pool, index in tqdm(batches, leave=False, disable=not show_progress, unit="batch", dynamic_ncols=True):
             rgb_uint8 = (train_uint8 if pool == 0 else extra_uint8)[index]
             if cfg.augment:
-                rgb_uint8 = augment(rgb_uint8, cfg.image_size, 0.6 if pool == 0 else 0.25, g)
+                rgb_uint8 = augment(rgb_uint8, cfg.image_size if pool == 0 else extra_size, 0.6 if pool == 0 else 0.25, g)
             rgb, y, cbcr = split_color(rgb_uint8)
             x = memory_layout(network_input(model, y, gray_mean, gray_std, cbcr, g if cfg.hints else None, cfg.hints_none), cfg)
             with torch.autocast(device.type, dtype=torch.bfloat16, enabled=amp):
                 out = model(x)
-            loss = loss_fn(model, out.float(), rgb, y, cbcr, cfg.loss, cfg.colorfulness_weight)
+            loss = loss_fn(model, out.float(), rgb, y, cbcr, cfg.loss, cfg.colorfulness_weight, cfg.rebalance)
             optimizer.zero_grad(set_to_none=True)
             loss.backward()
             optimizer.step()
@@ -277,5 +285,5 @@ def train(cfg, resume=False, show_progress=True, on_epoch=None):
     if cfg.export and history:
         from .export import export_run
 
-        export_run(out_dir / CHECKPOINT, cfg.export)
+        export_run(out_dir / CHECKPOINT, cfg.export, eval_limit=cfg.export_eval_limit)
     return out_dir
