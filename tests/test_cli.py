@@ -215,10 +215,18 @@ def test_interrupt_in_process(seed_weights, tmp_path, capsys, monkeypatch):
     assert listing(out) == []
 
 
+def _as_from_a_terminal():
+    """In the child before exec: SIGINT neither ignored nor blocked, as in a terminal. Both are
+    inherited through exec, and in the full suite one run ignored Ctrl-C (exit 0 after all files),
+    which it never did alone."""
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, [signal.SIGINT])
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 def cli_process(*args):
     env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")]))}
     return subprocess.Popen([sys.executable, "-m", "colorizer", *map(str, args)], cwd=ROOT, env=env,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, preexec_fn=_as_from_a_terminal)
 
 
 def test_module_runs_quietly_without_terminal(seed_weights, tmp_path):
