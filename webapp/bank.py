@@ -94,6 +94,14 @@ class ModelBank:
         """One line on the model: its card's ``summary``, else its network's name."""
         return self.blurbs[name].get("summary") or f"Network `{self.configs[name]['architecture']['name']}`."
 
+    def vividness(self, name):
+        """The model's default vividness (0 faithful .. 1 most vivid), or None for a model without
+        the setting: only bin networks decode at a vividness (``Colorizer.colorize``)."""
+        config = self.configs[name]
+        if colorizer.model_info(config["architecture"]["name"]).output != "bins":
+            return None
+        return float(config.get("inference", {}).get("vividness", 0.0))  # the pipeline's default too
+
     def numbers(self):
         """Markdown table of every model's measured numbers (ids, epochs, validation and test PSNR
         against the gray baseline, colorfulness against the originals')."""
@@ -192,19 +200,22 @@ class Handlers:
         self.bank = bank
         self.examples = load_examples() if examples is None else examples
 
-    def run(self, source, model_name=None, mode="full"):
+    def run(self, source, model_name=None, mode="full", vividness=None):
         """Colorize one input -> dict(colorized, gray, original or None, seconds, model, size).
 
         source: a file path, PIL image or array; color input is made gray with the original's
-        formula and kept as the reference."""
+        formula and kept as the reference. vividness: 0..1 or None for the model's default; models
+        without the setting (:meth:`ModelBank.vividness`) get None (a hidden slider still sends one)."""
         if source is None:
             raise gr.Error("Upload an image, draw a sketch or pick an example first.")
         model = self.bank.get(model_name)
         image = colorizer.open_image(source)
         original = None if is_gray(image) else image.convert("RGB")
         gray = image.convert("L") if original is None else colorizer.to_gray(original)
+        if self.bank.vividness(model.name) is None:
+            vividness = None
         start = time.perf_counter()
-        colorized = model.colorize(gray if original is None else original, mode=mode or "full")
+        colorized = model.colorize(gray if original is None else original, mode=mode or "full", vividness=vividness)
         seconds = time.perf_counter() - start
         return {"colorized": colorized, "gray": gray, "original": original, "seconds": seconds,
                 "model": model.name, "size": image.size}
@@ -239,9 +250,9 @@ class Handlers:
                                 result["gray"], result["original"]), None
 
     @user_errors
-    def colorize_upload(self, path, model_name, mode="full"):
-        """Upload tab: a file path -> result panel values."""
-        return self._view(self.run(path, model_name, mode))
+    def colorize_upload(self, path, model_name, mode="full", vividness=None):
+        """Upload tab: a file path (and the Vividness slider's value) -> result panel values."""
+        return self._view(self.run(path, model_name, mode, vividness))
 
     @user_errors
     def colorize_api(self, image, model_name=None):
