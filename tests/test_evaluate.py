@@ -180,3 +180,16 @@ def test_panels_show_gray_each_model_and_the_original(tmp_path, tiny_corpus, cap
     gray, out_a, original = first[:, :128], first[:, 136:264], first[:, 3 * 136 : 3 * 136 + 128]
     assert np.array_equal(gray, out_a)  # the model that adds no color returns the gray image
     assert np.abs(gray.astype(int) - original).max() > 20 and np.ptp(gray.astype(int), axis=-1).max() == 0
+
+
+def test_vividness_sweep_gives_a_bin_network_one_column_per_value(tmp_path, tree, capsys):
+    folder = weights(tmp_path / "seed_cnn", "seed_cnn")
+    path = tmp_path / "v.json"
+    assert evaluate_main(["--model", "chroma_bins_hints", str(folder), "--data", str(tree), "--vividness", "0", "1",
+                          "--json", str(path)]) == 0
+    models = json.loads(path.read_text())["models"]
+    assert list(models) == ["chroma_bins_hints (vividness 0)", "chroma_bins_hints (vividness 1)", "seed_cnn"]
+    dull, vivid = (models[f"chroma_bins_hints (vividness {v})"]["table"]["pooled"] for v in (0, 1))
+    assert vivid["colorfulness"] > dull["colorfulness"] and dull["psnr_gray"] == vivid["psnr_gray"]
+    assert "| pooled | chroma_bins_hints (vividness 1) |" in capsys.readouterr().out
+    assert evaluate_main(["--model", "chroma_bins_hints", "--data", str(tree), "--vividness", "2"]) == 1

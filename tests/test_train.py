@@ -351,6 +351,19 @@ def test_epoch_images_draws_a_fresh_share_of_both_pools_each_epoch():
     assert sum(len(i) for _, i in whole) == 42
 
 
+def test_extra_share_oversamples_the_extra_pool_cycling_through_it():
+    cfg = TrainConfig(batch_size=4, shuffle="every_epoch", epoch_images=8, extra_share=0.75)
+    batches = loop.epoch_batches(12, 10, cfg, 0, torch.arange(12), "cpu")
+    main = torch.cat([i for pool, i in batches if pool == 0])
+    extra = torch.cat([i for pool, i in batches if pool == 1])
+    assert len(main) == 8 and len(extra) == 24  # 8 x 0.75 / 0.25
+    assert set(torch.bincount(extra, minlength=10).tolist()) == {2, 3}  # two whole passes, then part of a third
+    assert loop.extra_oversampling(cfg, 12, 10) == pytest.approx(3 * 12 / 10)
+    assert loop.extra_oversampling(TrainConfig(), 12, 10) == 1.0
+    with pytest.raises(ValueError, match="extra_share"):
+        loop.train(TrainConfig(extra_share=1.0))
+
+
 def test_extra_images_are_cropped_at_extra_size(tmp_path, tiny_data, tiny_big, monkeypatch):
     shapes = set()
     real_loss = loop.loss_fn

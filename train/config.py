@@ -12,6 +12,8 @@ import typing
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from .data import default_cache_dir
+
 __all__ = ["TrainConfig", "PRESETS", "DATA_DIR", "parse_args", "config_from_dict"]
 
 DATA_DIR = Path(__file__).resolve().parents[2] / "shared" / "data"  # ../shared/data beside the repo
@@ -26,6 +28,8 @@ class TrainConfig:
     data: list = field(default_factory=lambda: [str(DATA_DIR / "cifar10-images.tar.gz"), str(DATA_DIR / "linnaeus5-32.tar.gz")])
     extra_train_data: list = field(default_factory=list)  # larger images, random crops only (e.g. linnaeus5-128)
     extra_size: int = 0  # side of the extra images' crops (loaded at twice this); 0 = image_size. Mixed scales: 32 and 64
+    extra_share: float = 0.0  # share of each epoch's images drawn from the extra set (cycling through it); 0 = in
+    # proportion to its size. The extra set is the larger, more varied pictures users bring: worth oversampling
     image_size: int = 32  # every image is resized to this square size when loaded (antialiased)
     val_limit: int = 0  # validate on only the first N validation images (0 = all)
     epoch_images: int = 0  # train each epoch on this many main-set images (the extra set in proportion), 0 = all:
@@ -218,12 +222,16 @@ def parse_args(argv):
         values[key] = _parse_value(key, text, fields[key])
     return config_from_dict(values), resume
 
+CORPUS_128 = str(default_cache_dir() / "corpus" / "corpus-128.tar.gz")  # python -m train.corpus writes it there
+
 # Issue 17: the bin network (a distribution over chroma bins, plain cross-entropy, decoded with the
 # annealed mean and a prior correction that the vividness setting scales) at mixed scales: CIFAR-10
-# and Linnaeus 5 at 32 px, Linnaeus 5 at 128 px as random crops shown at 64. The from-scratch
+# and Linnaeus 5 at 32 px; Linnaeus 5 at 128 px and the Debian artwork corpus (photos, clip-art,
+# cartoons: what users bring) as random crops shown at 64, half of every epoch's images. The from-scratch
 # recipe, in pieces: python -m train chroma_bins --stop_after=N, then --resume; it exports after
 # every piece. Sized for a GPU or a fast CPU; not yet run to its end (see the model card).
 PRESETS["chroma_bins"] = {**PRESETS["chroma"], "model": "chroma_bins_hints", "hints": True, "hints_none": 0.75, "loss": "ce_bins",
+                          "extra_train_data": [str(DATA_DIR / "linnaeus5-128.tar.gz"), CORPUS_128], "extra_share": 0.5,
                           "extra_size": 64, "epochs": 150, "amp": "bf16", "channels_last": True, "working_size": 64,
                           "val_limit": 2000, "out_dir": "runs/bins", "export": "weights/chroma_bins_hints"}
 # What 2 contended AVX2 cores afford in an hour (no AMX or AVX-512 bf16 on this machine: bf16 autocast
@@ -232,5 +240,11 @@ PRESETS["chroma_bins"] = {**PRESETS["chroma"], "model": "chroma_bins_hints", "hi
 # 6,000 images (+ 525 crops at 64) each.
 PRESETS["chroma_bins_from_hints"] = {**PRESETS["chroma_bins"], "init_from": "weights/chroma_unet_hints", "lr": 5e-4, "epochs": 6,
                                      "epoch_images": 6000, "amp": "none", "channels_last": False, "val_limit": 1000,
-                                     "export_eval_limit": 2000,
-                                     "out_dir": "runs/bins_pilot"}
+                                     "export_eval_limit": 2000, "extra_train_data": [str(DATA_DIR / "linnaeus5-128.tar.gz")],
+                                     "extra_share": 0.0, "out_dir": "runs/bins_pilot"}
+# Then, from that pilot's export, the corpus in the mix: a CPU with AVX-512 bf16 (bf16 autocast and NHWC
+# measured 1.4x float32's speed), half of every epoch's 2 x 6,000 images crops at 64 px from Linnaeus 5
+# and the corpus, a 12-epoch cosine cycle (about 80 minutes here, shared with other work).
+PRESETS["chroma_bins_corpus"] = {**PRESETS["chroma_bins"], "init_from": "weights/chroma_bins_hints", "lr": 3e-4, "epochs": 12,
+                                 "epoch_images": 6000, "val_limit": 1000, "export_eval_limit": 2000, "checkpoint_every": 1,
+                                 "out_dir": "runs/bins_corpus"}

@@ -13,6 +13,7 @@ returns the gray image as RGB.
 (:func:`suite_sets`): CIFAR-10 test (32 px), Linnaeus 5 test at 32 and at 128 px, each corpus test
 source (128 px) with the photo and clip-art sources also pooled, and the app's emoji examples.
 ``--panels OUT.png`` writes gray | model... | original for corpus test photos and clip-art.
+``--vividness V...`` gives a bin network one column per vividness: its PSNR / colorfulness frontier.
 """
 
 import argparse
@@ -24,6 +25,7 @@ import numpy as np
 import torch
 
 import colorizer
+from colorizer.weights import check_vividness
 from colorizer.metrics import colorfulness_batch, hue_accuracy_batch, mse_batch, psnr_batch, ssim_batch
 
 from .config import DATA_DIR
@@ -90,9 +92,9 @@ def evaluate(model, image_set, mode="full", limit=0, groups=None, pooled="pooled
     """
     sources = np.asarray(image_set.sources)
     keep = np.zeros(len(sources), dtype=bool)
-    for name in dict.fromkeys(image_set.sources):  # the first ``limit`` images of each source
-        index = np.flatnonzero(sources == name)
-        keep[index[:limit] if limit else index] = True
+    for name in dict.fromkeys(image_set.sources):  # every k-th image, so that at most ``limit`` of each source
+        index = np.flatnonzero(sources == name)  # remain, evenly spread (archives are in class order)
+        keep[index[:: -(-len(index) // limit)] if limit else index] = True
     originals, sources = image_set.images[keep], sources[keep]
     outputs, grays = colorize_set(model, originals, mode=mode)
     table = {name: _row(outputs[sources == name], grays[sources == name], originals[sources == name]) for name in dict.fromkeys(sources)}
@@ -204,6 +206,19 @@ def format_comparison(tables):
     return "\n".join(lines)
 
 
+def _columns(names, vividness_values):
+    """(column name, Colorizer) per model, and per vividness for bin networks when values are given:
+    the same loaded network with its default vividness set to each value in turn."""
+    for name in names:
+        model = colorizer.load(name)
+        if not vividness_values or getattr(model.model, "output", None) != "bins":
+            yield model.name, model
+            continue
+        for value in vividness_values:
+            model.vividness = check_vividness(value)
+            yield f"{model.name} (vividness {value:g})", model
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(prog="python -m train.evaluate", description=__doc__.split("\n\n")[0])
     parser.add_argument("--model", nargs="+", default=[None], help="shipped model names or weights folders (default: the "
@@ -211,7 +226,9 @@ def main(argv=None):
     parser.add_argument("--data", nargs="+", default=[str(DATA_DIR / "cifar10-images.tar.gz"), str(DATA_DIR / "linnaeus5-32.tar.gz")])
     parser.add_argument("--split", default="test", choices=["train", "test"])
     parser.add_argument("--size", type=int, default=32, help="images are resized to this square size")
-    parser.add_argument("--limit", type=int, default=0, help="first N images of each source (0 = all)")
+    parser.add_argument("--limit", type=int, default=0, help="at most N images of each source, evenly spread (0 = all)")
+    parser.add_argument("--vividness", type=float, nargs="+", default=None, help="bin networks: one column per vividness "
+                        "(0..1) instead of the model's default, the PSNR / colorfulness frontier")
     parser.add_argument("--mode", default="full", choices=colorizer.pipeline.MODES)
     parser.add_argument("--files", nargs="+", default=None, help="evaluate these image files instead of --data "
                         "(grouped by file-name prefix, e.g. the app's examples/emoji_*.png)")
@@ -233,17 +250,16 @@ def main(argv=None):
             return 0
         sets = suite_sets(args.corpus) if args.suite else None
         image_set = None if args.files or args.suite else load_sources(args.data, args.split, args.size)
-        for name in args.model:
-            model = colorizer.load(name)
+        for name, model in _columns(args.model, args.vividness):
             if args.suite:
                 table = evaluate_suite(model, sets, mode=args.mode, limit=args.limit)
             elif args.files:
                 table = {g: row for t in evaluate_files(model, args.files, mode=args.mode).values() for g, row in t.items()}
             else:
                 table = evaluate(model, image_set, mode=args.mode, limit=args.limit)
-            tables[model.name] = table
+            tables[name] = table
             what = "standard sets, test split" if args.suite else "files" if args.files else args.split + " split"
-            print(format_table(table, f"{model.name} ({args.mode} mode), {what}"), flush=True)
+            print(format_table(table, f"{name} ({args.mode} mode), {what}"), flush=True)
     except (colorizer.WeightsError, colorizer.ImageInputError, OSError, ValueError) as e:
         print(f"error: {e}", file=sys.stderr)
         return 1

@@ -122,6 +122,13 @@ def init_weights(model, folder):
         target[rows, columns] = tensor
 
 
+def extra_oversampling(cfg, n_main, n_extra):
+    """How many times more often training draws each extra image than each main one (1 = in proportion)."""
+    if not cfg.extra_share:
+        return 1.0
+    return cfg.extra_share / (1 - cfg.extra_share) * n_main / n_extra
+
+
 def epoch_batches(n_main, n_extra, cfg, epoch, fixed_order, device):
     """[(pool, index tensor on device)] for one epoch: pool 0 is the main set, pool 1 the extra set."""
     g = epoch_generator(cfg.seed, epoch)
@@ -130,6 +137,10 @@ def epoch_batches(n_main, n_extra, cfg, epoch, fixed_order, device):
     if cfg.epoch_images and cfg.epoch_images < n_main:  # a fresh draw each epoch with every_epoch shuffling
         n_extra = round(n_extra * cfg.epoch_images / n_main)
         order, n_main = order[: cfg.epoch_images], cfg.epoch_images
+    if cfg.extra_share and extra is not None:  # as many passes over the extra set as the share needs
+        n_extra = round(n_main * cfg.extra_share / (1 - cfg.extra_share))
+        passes = -(-n_extra // len(extra))
+        extra = torch.cat([extra] + [torch.randperm(len(extra), generator=g) for _ in range(passes - 1)])[:n_extra]
     batches = [(0, order[i : i + cfg.batch_size]) for i in range(0, n_main, cfg.batch_size)]
     if n_extra:
         batches += [(1, extra[i : i + cfg.batch_size]) for i in range(0, n_extra, cfg.batch_size)]
@@ -149,6 +160,8 @@ def train(cfg, resume=False, show_progress=True, on_epoch=None):
     started = time.monotonic()
     if cfg.amp not in ("none", "bf16"):
         raise ValueError(f"unknown amp {cfg.amp!r}; use 'none' or 'bf16'")
+    if not 0 <= cfg.extra_share < 1:
+        raise ValueError(f"extra_share must be in [0, 1), got {cfg.extra_share}")
     if cfg.cuda_graph:
         from .cuda_graph import GraphedEpochs, check_config
 
@@ -172,7 +185,8 @@ def train(cfg, resume=False, show_progress=True, on_epoch=None):
     if cfg.init_from:
         init_weights(model, cfg.init_from)
     if model.output == "bins":  # the prior that inference divides out (saved with the weights)
-        sets = [(train_set.images, 1.0)] + ([(extra, 0.25)] if extra is not None else [])  # extra: seen as 1/4-area crops
+        sets = [(train_set.images, 1.0)] + ([(extra, 0.25 * extra_oversampling(cfg, len(train_set), len(extra)))]
+                                            if extra is not None else [])  # extra: seen as 1/4-area crops
         model.bin_prior.copy_(training_prior(sets, model.grid))
     model = model.to(device, memory_format=torch.channels_last if cfg.channels_last else torch.preserve_format)
     cuda = device.type == "cuda"
