@@ -11,33 +11,15 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-import torch
 from PIL import Image
 
-import colorizer
 from colorizer import cli, make_panel
-from colorizer.images import DEFAULT_MAX_PIXELS
 from colorizer.panel import PANEL_GAP
 
 ROOT = Path(__file__).resolve().parents[1]
 
 
-@pytest.fixture(autouse=True)
-def default_limit(monkeypatch):
-    # setenv, not delenv: monkeypatch then also undoes what --max-pixels sets in os.environ.
-    monkeypatch.setenv("COLORIZER_MAX_PIXELS", str(DEFAULT_MAX_PIXELS))
-
-
-@pytest.fixture(scope="module")
-def hint_weights(tmp_path_factory):
-    folder = tmp_path_factory.mktemp("weights") / "hints"
-    torch.manual_seed(0)
-    colorizer.save_weights(folder, colorizer.create_model("chroma_unet_hints"), {
-        "architecture": {"name": "chroma_unet_hints", "kwargs": {}},
-        "normalization": {"gray_mean": 120.0, "gray_std": 60.0, "scheme": "standard"},
-        "inference": {"working_size": 64},
-    })
-    return folder
+pytestmark = pytest.mark.usefixtures("default_limit")
 
 
 def color_image(path, width=40, height=24, seed=0):

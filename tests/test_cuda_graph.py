@@ -6,20 +6,13 @@ import json
 import pytest
 import torch
 
-from tests.test_train import make_tree, tiny_config, weights_of
+from tests.test_train import tiny_config, weights_of
 from train import loop
 from train.checkpoint import load_checkpoint, save_checkpoint
 from train.config import TrainConfig
 
 
-@pytest.fixture(scope="module")
-def tiny_data(tmp_path_factory):
-    return make_tree(tmp_path_factory.mktemp("tiny"))
-
-
-@pytest.fixture(autouse=True)
-def cache(tmp_path_factory, monkeypatch):
-    monkeypatch.setenv("COLORIZER_CACHE", str(tmp_path_factory.getbasetemp() / "cache"))
+pytestmark = pytest.mark.usefixtures("shared_cache")
 
 
 def test_the_switch_is_off_by_default():

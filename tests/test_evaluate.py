@@ -12,7 +12,7 @@ from train.evaluate import evaluate, format_table, main as evaluate_main
 from train.data import load_sources
 from train.hint_curve import hint_curve, main as hint_main
 
-from .test_train import make_tree
+from .tiny_trees import make_tree
 
 
 @pytest.fixture(scope="module")
@@ -20,9 +20,7 @@ def tree(tmp_path_factory):
     return make_tree(tmp_path_factory.mktemp("evaltree"), n_train=2, n_test=3)
 
 
-@pytest.fixture(autouse=True)
-def cache(tmp_path_factory, monkeypatch):
-    monkeypatch.setenv("COLORIZER_CACHE", str(tmp_path_factory.getbasetemp() / "cache"))
+pytestmark = pytest.mark.usefixtures("shared_cache")
 
 
 def weights(folder, name, zero_head=False):

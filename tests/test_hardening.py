@@ -20,7 +20,6 @@ from PIL import Image
 
 import colorizer
 from colorizer import HintError, MAX_HINTS, WeightsError, cli, parse_hints
-from colorizer.images import DEFAULT_MAX_PIXELS
 
 ROOT = Path(__file__).resolve().parents[1]
 CONFIG = {"architecture": {"name": "seed_cnn", "kwargs": {}},
@@ -28,18 +27,7 @@ CONFIG = {"architecture": {"name": "seed_cnn", "kwargs": {}},
           "inference": {"working_size": 64}, "metrics": {"val_psnr": 20.0}}
 
 
-@pytest.fixture(autouse=True)
-def default_limit(monkeypatch):
-    monkeypatch.setenv("COLORIZER_MAX_PIXELS", str(DEFAULT_MAX_PIXELS))
-
-
-@pytest.fixture(scope="module")
-def hint_weights(tmp_path_factory):
-    folder = tmp_path_factory.mktemp("weights") / "hints"
-    torch.manual_seed(0)
-    colorizer.save_weights(folder, colorizer.create_model("chroma_unet_hints"), {
-        **CONFIG, "architecture": {"name": "chroma_unet_hints", "kwargs": {}}})
-    return folder
+pytestmark = pytest.mark.usefixtures("default_limit")
 
 
 def nested(depth):

@@ -11,7 +11,6 @@ import torch
 from PIL import Image
 
 import colorizer
-from tests.test_train import make_tree
 from train import seed_runs
 from train.checkpoint import save_checkpoint
 from train.config import PRESETS, config_from_dict
@@ -22,14 +21,7 @@ from train.export import export_run
 SMALL = {"model_kwargs": {"widths": [4, 8, 8], "fc": 32}}
 
 
-@pytest.fixture(scope="module")
-def tiny_data(tmp_path_factory):
-    return make_tree(tmp_path_factory.mktemp("tiny"))
-
-
-@pytest.fixture(autouse=True)
-def cache(tmp_path_factory, monkeypatch):
-    monkeypatch.setenv("COLORIZER_CACHE", str(tmp_path_factory.getbasetemp() / "cache"))
+pytestmark = pytest.mark.usefixtures("shared_cache")
 
 
 def test_dry_run_packs_all_runs_within_the_return_limits_and_unpacks_to_weights(tmp_path, tiny_data):

@@ -16,35 +16,13 @@ from train.config import PRESETS, TrainConfig, parse_args
 from train.card import read_blurb
 from train.export import export_run
 
+from .tiny_trees import make_tree
 
-def make_tree(root, size=32, n_train=6, n_test=3, seed=0):
-    """train|test/<class>/<file> with smooth colored patterns (learnable, not noise)."""
-    rng = np.random.default_rng(seed)
-    yy, xx = np.mgrid[0:size, 0:size] / size
-    for split, n in (("train", n_train), ("test", n_test)):
-        for cls, hue in (("sky", (0.2, 0.4, 0.9)), ("grass", (0.2, 0.8, 0.2))):
-            (root / split / cls).mkdir(parents=True, exist_ok=True)
-            for i in range(n):
-                phase = rng.random()
-                shade = 0.5 + 0.5 * np.sin(6 * (xx + yy) + 6 * phase)[..., None]
-                rgb = (np.array(hue) * shade + 0.1 * rng.random((size, size, 3))) * 255
-                Image.fromarray(rgb.clip(0, 255).astype(np.uint8)).save(root / split / cls / f"{i:04d}.png")
-    return root
-
-
-@pytest.fixture(scope="module")
-def tiny_data(tmp_path_factory):
-    return make_tree(tmp_path_factory.mktemp("tiny"))
-
+pytestmark = pytest.mark.usefixtures("shared_cache")
 
 @pytest.fixture(scope="module")
 def tiny_big(tmp_path_factory):
     return make_tree(tmp_path_factory.mktemp("tiny128"), size=96, n_train=4, n_test=1, seed=1)
-
-
-@pytest.fixture(autouse=True)
-def cache(tmp_path_factory, monkeypatch):
-    monkeypatch.setenv("COLORIZER_CACHE", str(tmp_path_factory.getbasetemp() / "cache"))
 
 
 def tiny_config(tmp_path, data, **overrides):

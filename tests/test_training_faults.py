@@ -14,18 +14,12 @@ import pytest
 import torch
 from safetensors.torch import load_file
 
-from tests.test_train import make_tree
 from train.checkpoint import load_checkpoint
 
 ROOT = Path(__file__).resolve().parents[1]
 EPOCHS = 6
 ARGS = [f"--epochs={EPOCHS}", "--batch_size=4", "--checkpoint_every=1", "--threads=1", "--grid_epochs=[]", "--keep_epochs=[]"]
 KILLS = 3  # separate runs, each killed once at its own random moment
-
-
-@pytest.fixture(scope="module")
-def tiny_data(tmp_path_factory):
-    return make_tree(tmp_path_factory.mktemp("tiny"))
 
 
 @pytest.fixture(scope="module")
