@@ -18,7 +18,7 @@ import gradio as gr
 import numpy as np
 
 import colorizer
-from colorizer.hub import hub_repo, model_folders
+from colorizer.hub import model_folders
 from colorizer.images import is_gray
 from colorizer.metrics import colorfulness, psnr, ssim
 from colorizer.panel import make_panel
@@ -61,8 +61,8 @@ class ModelBank:
         if not self.folders:
             raise colorizer.WeightsError(f"no weights found in {colorizer.weights_dir()} (nor on the Hub)")
         self.configs = {name: colorizer.read_config(folder) for name, folder in self.folders.items()}
-        only_bundled = folders is None and not hub_repo() and set(self.folders) == set(colorizer.shipped_models())
-        self.default = colorizer.default_model_name() if only_bundled else colorizer.best_model_name(self.configs)
+        # What colorizer.default_model_name() picks for the bundled models, without reading every config again.
+        self.default = colorizer.best_model_name(self.configs)
         self.blurbs = {name: read_blurb(folder) for name, folder in self.folders.items()}
         self._cache, self._lock = {}, threading.Lock()
         while True:  # a default whose tensors do not load is dropped (with a warning), not fatal
