@@ -185,6 +185,32 @@ def test_api_sample_names_the_served_address(browser, served):
     context.close()
 
 
+@pytest.mark.parametrize("width", [1400, 390])
+def test_training_chart_legend_is_whole(browser, hint_url, hint_app, tmp_path, width):
+    """The all-models chart on models with long names: nothing drawn outside the chart (its own
+    one-row legend was cut off at a phone's width) and a legend entry per model, inside the screen."""
+    context, page = open_page(browser, hint_url, width)
+    open_tab(page, "Training")
+    page.locator("#training-psnr svg text").first.wait_for()
+    time.sleep(0.5)
+    chart = box(page, "#training-psnr")
+    texts = page.evaluate("""() => [...document.querySelectorAll('#training-psnr svg text')]
+        .filter(t => t.textContent.trim()).map(t => [t.textContent, t.getBoundingClientRect().toJSON()])""")
+    outside = [text for text, r in texts if r["left"] < chart["x"] - 1 or r["right"] > chart["x"] + chart["width"] + 1]
+    assert outside == [], outside
+    labels = list(hint_app.bank.label(name) for name in hint_app.bank.ordered())
+    items = page.locator("#training-legend .legend-item")
+    assert [items.nth(i).inner_text().strip() for i in range(items.count())] == labels
+    for i in range(items.count()):
+        item = items.nth(i).bounding_box()
+        assert item["x"] >= 0 and item["x"] + item["width"] <= width, labels[i]
+    cut = page.evaluate("""() => [...document.querySelectorAll('#training-legend .legend-item')]
+        .filter(e => e.scrollWidth > e.clientWidth + 1).map(e => e.textContent)""")
+    assert cut == [] and page.evaluate("document.documentElement.scrollWidth") <= width
+    shot(page, tmp_path, f"training_legend_{width}")
+    context.close()
+
+
 def test_training_history_reaches_the_label_s_epoch_count(browser, served, app):
     context, page = open_page(browser, served, 1400)
     open_tab(page, "Training")
