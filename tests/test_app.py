@@ -267,7 +267,15 @@ def test_training_tab_shows_the_whole_history_in_plain_terms(app, fake_weights, 
     assert "| 6–7 |" in table and "score 23.50 dB (PSNR)" in table and "not kept" in table
     assert list(training.model_frame(folder, config)["epoch"]) == [1, 2, 6, 7]
     assert training.full_history(tmp_path / "none", {"epochs": 3}) == ([{"first_epoch": 1, "last_epoch": 3, "loss": None,
-                                                                         "recorded": False, "metrics": {}}], [])
+                                                                         "recorded": False, "shipped_base": False,
+                                                                         "metrics": {}}], [])
+    # a model whose epochs before its last run are another shipped model's says so, not "unshipped"
+    (folder / "history_all.json").unlink()
+    based = {**config, "fine_tuned_from": {"path": "weights/other", "epochs": 5, "loss": "psnr_rgb"}}
+    stages, _ = training.full_history(folder, based)
+    assert [(s["first_epoch"], s["last_epoch"], s["loss"]) for s in stages] == [(1, 5, "psnr_rgb"), (6, 7, "psnr_rgb")]
+    assert "pick that one above" in training.stages_markdown(folder, based)
+    assert "unshipped run" in training.stages_markdown(folder, {**based, "fine_tuned_from": {"path": "runs/x", "epochs": 5}})
 
 
 def test_api_sample_names_the_address_the_page_was_served_from(monkeypatch):

@@ -67,7 +67,12 @@ def full_history(folder, config):
     if start < done:  # the file and the folder disagree: trust the folder's last run
         stages, records, done = [], [], 0
     if start > done:
-        stages.append({"first_epoch": done + 1, "last_epoch": start, "loss": None, "recorded": False, "metrics": {}})
+        # Epochs before the last run that are another shipped model's (the bin network started from
+        # weights/chroma_unet_hints): that model's tab holds them, under its own name.
+        base = config.get("fine_tuned_from") or {}
+        shipped_base = str(base.get("path", "")).startswith("weights/") and base.get("epochs") == start
+        stages.append({"first_epoch": done + 1, "last_epoch": start, "loss": base.get("loss") if shipped_base else None,
+                       "recorded": False, "shipped_base": shipped_base, "metrics": {}})
     train_config = config.get("train_config", {})
     if last:
         stages.append({"first_epoch": start + 1, "last_epoch": start + len(last), "loss": train_config.get("loss"),
@@ -133,7 +138,8 @@ def stages_markdown(folder, config):
     for stage in stages:
         span = f"{stage['first_epoch']}–{stage['last_epoch']}"
         if not stage.get("recorded"):
-            rows.append(f"| {span} | {_aim(stage)} | – | – | (an unshipped run: records not kept) |")
+            note = "(the model it was fine-tuned from: pick that one above)" if stage.get("shipped_base") else "(an unshipped run: records not kept)"
+            rows.append(f"| {span} | {_aim(stage)} | – | – | {note} |")
             continue
         metrics = stage.get("metrics") or {}
         psnr = _number(metrics.get("val_psnr"))
