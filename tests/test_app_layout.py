@@ -2,7 +2,7 @@
 (1400 px) and a phone width (390 px): result images fill their boxes at the picture's aspect,
 nothing is cut or hidden behind a label, no page is wider than the screen, a failed action
 leaves no red "Error" badges and the next one works, the API sample names the served address,
-and the Training tab's history reaches the epoch count of the model's label.
+and the Training tab's history reaches the epoch count of the model's label, its chart's legend whole.
 Runs on the fake weights of test_app.py (and the hint model of test_app_hints.py)."""
 
 import re
