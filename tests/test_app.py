@@ -228,7 +228,8 @@ def test_compare_runs_every_model(app):
     items, table, kept = app.handlers.compare_models(str(COLOR_EXAMPLE))
     captions = [caption for _, caption in items]
     assert captions == ["gray input", "chroma", "seed_cnn", "original"]  # each model by its plain name
-    assert all(f"`{name}`" in table for name in app.bank.folders) and "gray baseline" in table and "SSIM ↑" not in table
+    assert all(f"| {app.bank.label(name)} |" in table for name in app.bank.folders)  # plain labels...
+    assert "`" not in table and "gray baseline" in table and "SSIM ↑" not in table  # ...no ids (they are in Numbers)
     table, panel, cleared = app.handlers.compare_numbers(kept)  # then SSIM and the all-in-one picture
     assert "SSIM ↑" in table and cleared is None
     assert table.count("dB") == 3  # the models and the gray baseline: no PSNR of the original against itself
@@ -245,6 +246,10 @@ def test_training_tab_shows_the_whole_history_in_plain_terms(app, fake_weights, 
     assert "| 1–3 |" in stages and "-" not in stages.split("\n")[2].replace("–", "")  # no negative numbers
     original = training.original_markdown(app.bank)
     assert f"| {4.0 / 3:.4f} | {1 / 3 + 0.2:.4f} |" in original and "2.3465" in original  # beside the original's table
+    assert "`" not in original  # the model by its plain name, not its id
+    colors = training.line_colors(frame)  # the chart's legend: one color per model, in the bank's order
+    assert list(colors) == ["chroma (default), 4 epochs", "seed_cnn, 3 epochs"] and len(set(colors.values())) == 2
+    assert "&lt;b&gt;" in training.legend_html({"a <b>": "#000000"})  # labels come from model cards: escaped
     # a model fine-tuned again after history_all.json was written: its last run follows the file's stages
     folder = tmp_path / "tuned"
     (folder).mkdir()
@@ -262,7 +267,15 @@ def test_training_tab_shows_the_whole_history_in_plain_terms(app, fake_weights, 
     assert "| 6–7 |" in table and "score 23.50 dB (PSNR)" in table and "not kept" in table
     assert list(training.model_frame(folder, config)["epoch"]) == [1, 2, 6, 7]
     assert training.full_history(tmp_path / "none", {"epochs": 3}) == ([{"first_epoch": 1, "last_epoch": 3, "loss": None,
-                                                                         "recorded": False, "metrics": {}}], [])
+                                                                         "recorded": False, "shipped_base": False,
+                                                                         "metrics": {}}], [])
+    # a model whose epochs before its last run are another shipped model's says so, not "unshipped"
+    (folder / "history_all.json").unlink()
+    based = {**config, "fine_tuned_from": {"path": "weights/other", "epochs": 5, "loss": "psnr_rgb"}}
+    stages, _ = training.full_history(folder, based)
+    assert [(s["first_epoch"], s["last_epoch"], s["loss"]) for s in stages] == [(1, 5, "psnr_rgb"), (6, 7, "psnr_rgb")]
+    assert "pick that one above" in training.stages_markdown(folder, based)
+    assert "unshipped run" in training.stages_markdown(folder, {**based, "fine_tuned_from": {"path": "runs/x", "epochs": 5}})
 
 
 def test_api_sample_names_the_address_the_page_was_served_from(monkeypatch):

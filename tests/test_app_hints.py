@@ -66,15 +66,22 @@ def passthrough_hint_net():
     return net
 
 
+SEED_TITLE, HINT_TITLE = "The original project's network", "Paints where you point"  # long: the legend must wrap
+
+
 @pytest.fixture(scope="module")
 def hint_weights(tmp_path_factory):
-    """Weights folder: ``seed_cnn`` (gray only, the best, so the default) and ``chroma_hints``."""
+    """Weights folder: ``seed_cnn`` (gray only, the best, so the default) and ``chroma_hints``, each
+    with a card title (what people see instead of the id) and a training history."""
     root = tmp_path_factory.mktemp("hint_weights")
     make_weights(root / "seed_cnn", "seed_cnn", psnr=22.0)
     colorizer.save_weights(root / "chroma_hints", passthrough_hint_net(), {
         "architecture": {"name": "chroma_unet_hints", "kwargs": {}},
         "normalization": {"gray_mean": 120.0, "gray_std": 60.0, "scheme": "standard"},
         "inference": {"working_size": 64}, "epochs": 1, "metrics": {"val_psnr": 21.0}})
+    (root / "chroma_hints" / "history.json").write_text(json.dumps({"epochs": [{"epoch": 1, "val_psnr": 21.0}]}))
+    for name, title in (("seed_cnn", SEED_TITLE), ("chroma_hints", HINT_TITLE)):
+        (root / name / "README.md").write_text(f"---\nlicense: mit\ntitle: {title}\n---\n\n# {name}\n")
     return root
 
 
@@ -112,12 +119,14 @@ def test_red_stroke_on_the_left_half_turns_it_red_and_keeps_the_luminance(hint_a
     assert editor["background"].size == (384, 384) and editor["layers"] == []  # shown 3x, sharp
     assert np.array_equal(np.asarray(editor["background"])[::3, ::3], np.asarray(colorizer.to_gray(source)))
     assert kept.size == gray.size == automatic.size == (128, 128) and hinted is None
-    assert original["visible"] and "chroma_hints" in notes and "seed_cnn takes no hints" in notes
+    assert original["visible"] and f"**{HINT_TITLE}**" in notes and f"{SEED_TITLE} takes no hints" in notes
+    assert "chroma_hints" not in notes and "seed_cnn" not in notes  # plain names, not ids
 
     stroke = np.zeros((384, 384, 4), np.uint8)
     stroke[60:320, 30:150] = (*RED, 255)  # left half only (display pixels)
     gray, automatic, hinted, original, notes = handlers.colorize_with_hints({**editor, "layers": [stroke]}, kept, None)
     assert hinted.size == (128, 128) and "hinted pixels" in notes and "with hints" in notes  # PSNR table
+    assert notes.startswith(f"**{HINT_TITLE}**")
     left, right = slice(0, 64), slice(64, 128)
     assert red_minus_green(hinted, left) > red_minus_green(automatic, left) + 20
     assert abs(red_minus_green(hinted, right) - red_minus_green(automatic, right)) < 3

@@ -2,7 +2,7 @@
 (1400 px) and a phone width (390 px): result images fill their boxes at the picture's aspect,
 nothing is cut or hidden behind a label, no page is wider than the screen, a failed action
 leaves no red "Error" badges and the next one works, the API sample names the served address,
-and the Training tab's history reaches the epoch count of the model's label.
+and the Training tab's history reaches the epoch count of the model's label, its chart's legend whole.
 Runs on the fake weights of test_app.py (and the hint model of test_app_hints.py)."""
 
 import re
@@ -182,6 +182,32 @@ def test_api_sample_names_the_served_address(browser, served):
     open_tab(page, "API & about")
     page.wait_for_function(f"() => document.querySelector('#api-doc').innerText.includes('{served}')")
     assert "127.0.0.1:7860" not in page.locator("#api-doc").inner_text() or served.endswith(":7860/")
+    context.close()
+
+
+@pytest.mark.parametrize("width", [1400, 390])
+def test_training_chart_legend_is_whole(browser, hint_url, hint_app, tmp_path, width):
+    """The all-models chart on models with long names: nothing drawn outside the chart (its own
+    one-row legend was cut off at a phone's width) and a legend entry per model, inside the screen."""
+    context, page = open_page(browser, hint_url, width)
+    open_tab(page, "Training")
+    page.locator("#training-psnr svg text").first.wait_for()
+    time.sleep(0.5)
+    chart = box(page, "#training-psnr")
+    texts = page.evaluate("""() => [...document.querySelectorAll('#training-psnr svg text')]
+        .filter(t => t.textContent.trim()).map(t => [t.textContent, t.getBoundingClientRect().toJSON()])""")
+    outside = [text for text, r in texts if r["left"] < chart["x"] - 1 or r["right"] > chart["x"] + chart["width"] + 1]
+    assert outside == [], outside
+    labels = list(hint_app.bank.label(name) for name in hint_app.bank.ordered())
+    items = page.locator("#training-legend .legend-item")
+    assert [items.nth(i).inner_text().strip() for i in range(items.count())] == labels
+    for i in range(items.count()):
+        item = items.nth(i).bounding_box()
+        assert item["x"] >= 0 and item["x"] + item["width"] <= width, labels[i]
+    cut = page.evaluate("""() => [...document.querySelectorAll('#training-legend .legend-item')]
+        .filter(e => e.scrollWidth > e.clientWidth + 1).map(e => e.textContent)""")
+    assert cut == [] and page.evaluate("document.documentElement.scrollWidth") <= width
+    shot(page, tmp_path, f"training_legend_{width}")
     context.close()
 
 

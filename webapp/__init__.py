@@ -54,10 +54,18 @@ CSS = """
 /* Gallery captions wrap instead of being cut ("automo…"). */
 .gallery-captions .caption-label { max-width: calc(100% - 8px); white-space: normal; overflow-wrap: anywhere; font-size: var(--text-xs); }
 #compare-gallery .grid-wrap { padding-top: 2.6rem; }
+/* The Training chart's legend: HTML under the chart, so that it wraps on a phone. */
+#training-legend .plot-legend { display: flex; flex-wrap: wrap; justify-content: center; gap: 4px 18px; padding: 0 12px; font-size: var(--text-sm); }
+#training-legend .legend-item { display: inline-flex; align-items: center; gap: 6px; }
+#training-legend .legend-line { display: inline-block; flex: none; width: 18px; height: 3px; border-radius: 2px; }
 .prose table td, .prose table th { overflow-wrap: normal; word-break: normal; min-width: 5em; }  /* no "epoc hs" */
 /* Wide tables scroll sideways on a phone instead of being cut at the edge; code wraps. */
 .prose table { display: block; max-width: 100%; overflow-x: auto; }
-@media (max-width: 640px) { .prose pre, .prose pre code { white-space: pre-wrap; overflow-wrap: anywhere; } }
+@media (max-width: 640px) {
+  .prose pre, .prose pre code { white-space: pre-wrap; overflow-wrap: anywhere; }
+  /* Narrow cells on a phone, so that more of a table shows before it scrolls (words still never break). */
+  .prose table td, .prose table th { min-width: 0; padding: 6px; }
+}
 """
 
 THEME = gr.themes.Soft(primary_hue="orange", secondary_hue="violet", neutral_hue="slate")

@@ -18,7 +18,7 @@ import gradio as gr
 import numpy as np
 
 import colorizer
-from colorizer.hub import hub_repo, model_folders
+from colorizer.hub import model_folders
 from colorizer.images import is_gray
 from colorizer.metrics import colorfulness, psnr, ssim
 from colorizer.panel import make_panel
@@ -61,8 +61,8 @@ class ModelBank:
         if not self.folders:
             raise colorizer.WeightsError(f"no weights found in {colorizer.weights_dir()} (nor on the Hub)")
         self.configs = {name: colorizer.read_config(folder) for name, folder in self.folders.items()}
-        only_bundled = folders is None and not hub_repo() and set(self.folders) == set(colorizer.shipped_models())
-        self.default = colorizer.default_model_name() if only_bundled else colorizer.best_model_name(self.configs)
+        # What colorizer.default_model_name() picks for the bundled models, without reading every config again.
+        self.default = colorizer.best_model_name(self.configs)
         self.blurbs = {name: read_blurb(folder) for name, folder in self.folders.items()}
         self._cache, self._lock = {}, threading.Lock()
         while True:  # a default whose tensors do not load is dropped (with a warning), not fatal
@@ -88,7 +88,7 @@ class ModelBank:
         """What a person picks: 'Best (default), 188 epochs', 'Original network, 15 epochs'."""
         epochs = self.configs[name].get("epochs")
         return (self.title(name) + (" (default)" if name == self.default else "")
-                + (f", {epochs} epochs" if isinstance(epochs, int) else ""))
+                + (f", {epochs} epoch{'s' * (epochs != 1)}" if isinstance(epochs, int) else ""))
 
     def summary(self, name):
         """One line on the model: its card's ``summary``, else its network's name."""
@@ -156,6 +156,8 @@ def _as_rgb_array(image):
 # that peaked at +1.3 GB over idle, so it takes a quarter of the app's pixel limit (1024 x 1024:
 # +568 MiB, four models).
 COMPARE_MAX_PIXELS = 1024 * 1024
+# Column header; the soft hyphen lets it break on a phone, where the table's last column was cut.
+COLORFULNESS = "colorful\u00adness"
 SSIM_MAX_SIDE = 1024  # SSIM costs ~2 s per megapixel: larger images are scored on a central crop
 
 
@@ -184,7 +186,7 @@ def metrics_markdown(model, seconds, size, output, gray, original=None):
     orig = _as_rgb_array(original)
     crop = " (central crop)" if max(size) > SSIM_MAX_SIDE else ""
     rows = [
-        f"| against the original | PSNR ↑ | SSIM{crop} ↑ | colorfulness |",
+        f"| against the original | PSNR ↑ | SSIM{crop} ↑ | {COLORFULNESS} |",
         "| --- | ---: | ---: | ---: |",
         f"| **colorized** | **{psnr(out, orig):.2f} dB** | **{_fmt(_ssim(out, orig), '{:.3f}')}** | {colorfulness(out):.1f} |",
         f"| gray baseline | {psnr(gray3, orig):.2f} dB | {_fmt(_ssim(gray3, orig), '{:.3f}')} | {colorfulness(gray3):.1f} |",
@@ -317,14 +319,14 @@ class Handlers:
         original = results[0]["original"]
         orig = None if original is None else _as_rgb_array(original)
         ssim_head = (" SSIM ↑ |", " ---: |") if with_ssim else ("", "")
-        rows = [f"| model | PSNR ↑ |{ssim_head[0]} colorfulness | time |", f"| --- | ---: |{ssim_head[1]} ---: | ---: |"]
+        rows = [f"| model | PSNR ↑ |{ssim_head[0]} {COLORFULNESS} | time |", f"| --- | ---: |{ssim_head[1]} ---: | ---: |"]
 
         def row(label, image, ms="", scored=True):
             arr = _as_rgb_array(image)
             cells = ["", ""] if orig is None or not scored else [f"{psnr(arr, orig):.2f} dB", _fmt(_ssim(arr, orig), "{:.3f}") if with_ssim else ""]
             return f"| {label} | {cells[0]} |{f' {cells[1]} |' if with_ssim else ''} {colorfulness(arr):.1f} | {ms} |"
 
-        rows += [row(f"{self.bank.label(r['model'])} (`{r['model']}`)", r["colorized"], f"{r['seconds'] * 1000:.0f} ms") for r in results]
+        rows += [row(self.bank.label(r["model"]), r["colorized"], f"{r['seconds'] * 1000:.0f} ms") for r in results]
         if orig is not None:
             rows.append(row("gray baseline", results[0]["gray"]))
             rows.append(row("original", original, scored=False))

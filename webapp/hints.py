@@ -138,8 +138,10 @@ class HintHandlers:
         return colorizer.best_model_name({name: self.bank.configs[name] for name in self.hint_names})
 
     def _model_line(self, name, selected):
+        """A line saying so when hints go to another model than the selected one (plain names)."""
         selected = selected or self.bank.default
-        return "" if name == selected else f"\n\n*{selected} takes no hints: using **{name}**, the best model that does.*"
+        return "" if name == selected else (f"\n\n*{self.bank.title(selected)} takes no hints: using "
+                                            f"**{self.bank.title(name)}**, the best model that does.*")
 
     @user_errors
     def load_image(self, image, model_name):
@@ -153,7 +155,7 @@ class HintHandlers:
         name = self.model_name_for(model_name) if self.hint_names else (model_name or self.bank.default)
         automatic = self.bank.get(name).colorize(gray)
         notes = self.notice() if not self.hint_names else (
-            f"**{name}** · {gray.width}×{gray.height} px · automatic result shown; now paint some color."
+            f"**{self.bank.title(name)}** · {gray.width}×{gray.height} px · automatic result shown; now paint some color."
             + self._model_line(name, model_name))
         return source, gray, automatic, None, gr.update(value=original, visible=original is not None), notes
 
@@ -174,7 +176,7 @@ class HintHandlers:
         hinted = model.colorize(gray, hints=hints)
         seconds = time.perf_counter() - start
         count = int((np.asarray(hints)[..., 3] > 0).sum())
-        notes = (f"**{name}** · {gray.width}×{gray.height} px · {count} hinted pixels · {seconds * 1000:.0f} ms"
+        notes = (f"**{self.bank.title(name)}** · {gray.width}×{gray.height} px · {count} hinted pixels · {seconds * 1000:.0f} ms"
                  + self._model_line(name, model_name))
         if original is not None:
             truth = np.asarray(original)

@@ -7,6 +7,7 @@ model's curve ends at the epoch count of its label. The original project's error
 beside the reproduction of its network (``seed_cnn``).
 """
 
+import html
 import json
 import math
 from pathlib import Path
@@ -17,13 +18,18 @@ import pandas as pd
 from train.card import ORIGINAL_RESULTS
 from webapp.widgets import PRIVATE
 
-__all__ = ["training_tab", "read_history", "full_history", "psnr_frame", "model_frame", "stages_markdown", "original_markdown"]
+__all__ = ["training_tab", "read_history", "full_history", "psnr_frame", "line_colors", "legend_html", "model_frame",
+           "stages_markdown", "original_markdown"]
 
 LOSSES = {  # what each training loss asks of the network, for a person
     "mse_rgb": "true RGB colors (squared error), as the original",
     "mse_cbcr": "true colors (squared error)",
     "psnr_rgb": "highest PSNR",
+    "ce_bins": "the likeliest of 180 shades per spot (cross-entropy)",
 }
+DATA_SETS = {"cifar10": "CIFAR-10", "linnaeus5": "Linnaeus 5"}  # test-set names as people write them
+# Line colors of the all-models chart, in the bank's order: the first (the default) in the theme's orange.
+PALETTE = ["#ea580c", "#2563eb", "#16a34a", "#9333ea", "#0891b2", "#db2777", "#64748b", "#ca8a04"]
 
 
 def _read(path):
@@ -61,7 +67,12 @@ def full_history(folder, config):
     if start < done:  # the file and the folder disagree: trust the folder's last run
         stages, records, done = [], [], 0
     if start > done:
-        stages.append({"first_epoch": done + 1, "last_epoch": start, "loss": None, "recorded": False, "metrics": {}})
+        # Epochs before the last run that are another shipped model's (the bin network started from
+        # weights/chroma_unet_hints): that model's tab holds them, under its own name.
+        base = config.get("fine_tuned_from") or {}
+        shipped_base = str(base.get("path", "")).startswith("weights/") and base.get("epochs") == start
+        stages.append({"first_epoch": done + 1, "last_epoch": start, "loss": base.get("loss") if shipped_base else None,
+                       "recorded": False, "shipped_base": shipped_base, "metrics": {}})
     train_config = config.get("train_config", {})
     if last:
         stages.append({"first_epoch": start + 1, "last_epoch": start + len(last), "loss": train_config.get("loss"),
@@ -83,6 +94,19 @@ def psnr_frame(bank):
     return pd.DataFrame(rows, columns=["epoch", "validation PSNR (dB)", "model"])
 
 
+def line_colors(frame):
+    """{model label: color} for the models in a :func:`psnr_frame`, in its order."""
+    return {label: PALETTE[i % len(PALETTE)] for i, label in enumerate(dict.fromkeys(frame["model"]))}
+
+
+def legend_html(colors):
+    """The all-models chart's legend as HTML that wraps on a narrow screen (the chart's own legend
+    is one row, cut off at a phone's width): a colored line and the label per model."""
+    items = "".join(f'<span class="legend-item"><span class="legend-line" style="background: {color}"></span>'
+                    f"{html.escape(label)}</span>" for label, color in colors.items())
+    return f'<div class="plot-legend">{items}</div>'
+
+
 def model_frame(folder, config):
     """Table (epoch, validation PSNR (dB), error per image) of one model's whole history; the error
     is the mean squared error of a validation image's RGB in 0..1."""
@@ -98,6 +122,12 @@ def _aim(stage):
     return aim
 
 
+def _data_set(source):
+    """'cifar10-images' -> 'CIFAR-10' (the archive's name before its first dash, as people write it)."""
+    name = source.split("-")[0]
+    return DATA_SETS.get(name, name)
+
+
 def stages_markdown(folder, config):
     """One row per training stage: its epochs, what it aimed at, the validation PSNR and the test
     colorfulness measured when it was exported, and its mean training loss per image."""
@@ -108,12 +138,13 @@ def stages_markdown(folder, config):
     for stage in stages:
         span = f"{stage['first_epoch']}–{stage['last_epoch']}"
         if not stage.get("recorded"):
-            rows.append(f"| {span} | {_aim(stage)} | – | – | (an unshipped run: records not kept) |")
+            note = "(the model it was fine-tuned from: pick that one above)" if stage.get("shipped_base") else "(an unshipped run: records not kept)"
+            rows.append(f"| {span} | {_aim(stage)} | – | – | {note} |")
             continue
         metrics = stage.get("metrics") or {}
         psnr = _number(metrics.get("val_psnr"))
         tests = metrics.get("test") or {}
-        colorful = "; ".join(f"{name.split('-')[0]} {row['colorfulness']:.1f} ({row['colorfulness_original']:.1f})"
+        colorful = "; ".join(f"{_data_set(name)} {row['colorfulness']:.1f} ({row['colorfulness_original']:.1f})"
                              for name, row in tests.items() if _number(row.get("colorfulness")) is not None
                              and _number(row.get("colorfulness_original")) is not None)
         last = by_epoch.get(stage["last_epoch"], {})
@@ -141,7 +172,7 @@ def original_markdown(bank):
         train, val = _number(last.get("train_loss_sum")), _number(last.get("val_loss_sum"))
         if train is None or val is None:
             continue
-        rows.append(f"| **{bank.title(name)}** (`{name}`), here | {config.get('epochs', '–')} | {train:.4f} | {val:.4f} |")
+        rows.append(f"| **{bank.title(name)}**, here | {config.get('epochs', '–')} | {train:.4f} | {val:.4f} |")
         rows += [f"| original project: {label} | | {tr} | {va} |" for label, tr, va in ORIGINAL_RESULTS[arch]]
     return "\n".join(rows) if len(rows) > 2 else ""
 
@@ -154,8 +185,11 @@ def training_tab(bank):
                     "better). Curves span every fine-tune, from the first epoch. (During training PSNR is measured on the "
                     "network's own small output; the app then keeps your picture's full-size brightness, which scores "
                     "higher: the tables give those end results.)")
-        gr.LinePlot(psnr_frame(bank), x="epoch", y="validation PSNR (dB)", color="model", elem_id="training-psnr",
-                    title="Validation PSNR, every model", height=340)
+        every_model = psnr_frame(bank)
+        colors = line_colors(every_model)
+        gr.LinePlot(every_model, x="epoch", y="validation PSNR (dB)", color="model", color_map=colors, colors_in_legend=[],
+                    elem_id="training-psnr", title="Validation PSNR, every model", height=340)
+        gr.HTML(legend_html(colors), elem_id="training-legend", js_on_load=None)
         curve_model = gr.Dropdown(choices=bank.choices(), value=bank.default, label="One model in detail", elem_id="training-model")
         default = bank.default
         frame = model_frame(bank.folders[default], bank.configs[default])
