@@ -27,7 +27,7 @@ from .hints import hint_channels, parse_hints
 from .images import open_image
 from .upsample import guided_upsample, resize
 from .models import model_info
-from .propagate import propagate_strokes, stroke_gate
+from .propagate import propagate_strokes
 from .sketch import fill_sketch, hint_colors
 from .weights import WeightsError, check_vividness, inference_scales, load_model, read_config
 
@@ -197,17 +197,16 @@ class Colorizer:
         cbcr_small = self._chroma(out, vividness)
         hinted = [i for i, points in enumerate(strokes or []) if points is not None]
         if hinted:
-            # The hinted network spreads a hint's color by what it knows, also across edges into
-            # other regions: its change is kept to the strokes' regions (colorizer.propagate).
+            # The hinted network spreads a hint's color by what it knows, also where the strokes
+            # say nothing and across edges: its change is only kept as far as the strokes vouch
+            # for it, on top of the automatic colors (colorizer.propagate).
             cbcr_auto = self._chroma(self._views(y_full, y_small, None, mode), vividness)
-            size = (y_full.shape[-1], y_full.shape[-2])
-            cbcr_small = cbcr_small.clone()  # written per image below; the network's output may be a view
-            for i in hinted:
-                gate = stroke_gate(y_small[i : i + 1], strokes[i], size).to(cbcr_small)
-                cbcr_small[i : i + 1] = cbcr_auto[i : i + 1] + gate * (cbcr_small[i : i + 1] - cbcr_auto[i : i + 1])
+            change = cbcr_small - cbcr_auto
+            cbcr_small = cbcr_small.clone()  # the network's output may be a view
+            cbcr_small[hinted] = cbcr_auto[hinted]  # hinted images start from the automatic colors
         cbcr_full = guided_upsample(cbcr_small, y_small, y_full, self.guide_radius, self.guide_eps)
         for i in hinted:  # then the strokes' own colors, at full resolution
-            cbcr_full[i : i + 1] = propagate_strokes(y_full[i : i + 1], cbcr_full[i : i + 1], strokes[i])
+            cbcr_full[i : i + 1] = propagate_strokes(y_full[i : i + 1], cbcr_full[i : i + 1], strokes[i], change[i : i + 1])
         cbcr_full = fit_chroma_torch(y_full, cbcr_full)
         return ycbcr_to_rgb_torch(torch.cat([y_full, cbcr_full], dim=1)).clamp_(0, 1)
 

@@ -1,32 +1,57 @@
-"""Full-resolution, edge-aware color strokes: the output obeys the person's hints.
+"""Full-resolution, edge-aware color strokes: the output obeys the person's hints, and a true
+color does not make the picture markedly worse.
 
-The network sees hints only as points on its small working grid and answers with what it knows:
-a dab on a flower may recolor the whole picture (measured on 60 Linnaeus 5 128 px images with
-the shipped network alone: the flood check moved the other region by 87% of the dab's chroma,
-and single images lost up to 7 dB against their automatic result). Two steps after it:
+The network sees hints only as points on its small working grid (32 px for the shipped hint
+network) and answers with what it knows: one dab may recolor the whole picture. Its change
+(hinted minus automatic output) helps on average and ruins single pictures: a yellow dab on an
+eagle's beak turned the white head and the gray background yellow, 11.5 dB below the automatic
+result; with one true-color dab on 200 Linnaeus 5 train images at 128 px, the change more than
+0.15 long sides from the dab would best have been scaled by a negative factor for 23% of them
+(18% with 2 dabs, 6% with 5, 3.5% with 10). So a hinted image starts from the automatic colors
+and takes from the network only what the strokes vouch for:
 
-1. on the working grid, the hinted network's change (hinted minus automatic output) is kept
-   where the strokes reach: times ``exp(-d / (GATE_REACH x long side))``, d the geodesic
-   distance from the strokes, in which a luminance step of ``EDGE_STEP`` costs one long side
-   (:func:`stroke_gate`); on that coarse grid a soft edge is a clear step;
+1. on a gate grid of long side ``GATE_SIZE`` (coarse enough that texture is not an edge), each
+   pixel answers to its geodesically nearest stroke cell (:func:`geodesic_voronoi`: a luminance
+   step of ``EDGE_STEP`` costs one long side), whose correction is the strokes' chroma minus the
+   automatic chroma there. It takes ``gate x share`` of that correction (:func:`confine_change`):
+   ``share`` in [0, 1] is how far the network's change goes along the correction (nothing the
+   stroke did not ask for, never more than it asked: a dab where the automatic color is right
+   changes nothing); ``gate`` falls with geodesic distance (``GATE_REACH`` long sides per
+   stroke: the more strokes, the more of the network's reading they bear out), with luminance
+   difference from the stroke (``LUMA_STEP``) and for stroke pixels unlike the rest of their
+   stroke (``PIXEL_STEP``: a dab brushing across an edge says nothing about the other side).
+   The result is brought to the propagation grid by guided upsampling;
 2. at full resolution, the residual ``stroke chroma - chroma so far`` at every stroke pixel (any
    size: a 3-pixel dab counts, at its exact pixels) is area-averaged onto a grid of long side
    at most ``PROPAGATION_SIZE`` and spread by the domain transform's recursive filter (Gastal
    and Oliveira, SIGGRAPH 2011) as a normalized convolution, ``F(mask x residual) / (F(mask) +
    REACH)``: across a luminance edge the filter's weights collapse, and the change fades with
-   distance where the network's colors take over again; it is brought to full size by guided
+   distance where the automatic colors take over again; it is brought to full size by guided
    upsampling, added, and the stroke pixels are set to the strokes' chroma exactly.
 
-Spreading the residual alone (no network change) gained only +0.46 dB at 10 dabs; the gate keeps
-most of the network's gain (+3.54 dB at 10 dabs, 40 Linnaeus 5 train images, 128 px) with the
-flood check at 2% (tuned on train images: EDGE_STEP 0.1/0.15/0.2/0.4 with GATE_REACH 1/2/2/4
-gave 1.57/2.65/2.92/3.28 dB at 10 dabs, flood 0.1/2.1/9.0/57% on a 64 px gate grid; the
-working grid measured better still).
+Measured (``python -m train.stroke_curve --limit 400``: 400 Linnaeus 5 test images at 128 px,
+0/1/2/5/10/20 true-color 3 x 3 dabs): mean PSNR 21.70/21.96/22.35/23.41/24.41/25.52 dB, the
+worst image -0.84/-0.78/-1.01/-0.05/+0.18 dB against its automatic result, 1 image below -0.5 dB
+at 1, 2 and 5 dabs; flood check 0.1%. The previous step (the network's whole change times a
+geodesic gate of reach 2 long sides on its working grid) had 22.55/23.10/24.18/25.14/26.28 dB,
+worst -11.50/-2.73/-2.06 dB at 1/2/5 dabs with 18/14/12 images below -0.5 dB, flood 2.1%.
+Safety costs mean gain: +2.72 dB at 10 dabs, short of issue 18's +3 dB (was +3.44). What is left
+fails for small things as bright as their surroundings (a beak on a white head, a leaf on a dark
+background, a dog's leg by the water), whose edges the gate grid does not see.
+
+Tuned on Linnaeus 5 train images (two sets of 200, never the test images). Each part buys safety
+with mean gain; dropped one at a time (one set, 10 dabs, without step 2: +2.30 dB, worst image
+-0.26 dB at any count): the projection (the network's whole change, gated) +2.36 dB, worst
+-1.40; the luminance term +2.60, worst -0.84; the pixel trust +2.47, worst -0.56; the distance
+term +2.58, worst -5.27. Also measured and not kept: gate grids of 32 and 128 px, a domain-
+transform mass as the gate, reaches growing as strokes^0.5..1.5, a luminance term widening with
+more strokes, a linear luminance cost in the distance, and the network fed its own automatic
+colors as extra hints far from the strokes: none gave more gain for the same worst image.
 
 Why the domain transform and not Levin, Lischinski and Weiss's optimization (SIGGRAPH 2004) as
-the spread (``python -m train.propagation_compare --limit 30``: 30 Linnaeus 5 test images at
-128 px, a screened sparse solve on the same grid, same gate): PSNR gain over automatic at
-1/2/5/10/20 dabs +0.84/+1.54/+2.50/+3.47/+4.24 dB (domain transform) against
+the spread (``python -m train.propagation_compare --limit 30``, measured with the previous gate:
+30 Linnaeus 5 test images at 128 px, a screened sparse solve on the same grid): PSNR gain over
+automatic at 1/2/5/10/20 dabs +0.84/+1.54/+2.50/+3.47/+4.24 dB (domain transform) against
 +0.85/+1.56/+2.55/+3.57/+4.39 (Levin), both 2.1% in the flood check; but one spread on a
 256 x 256 grid took 173 ms against 1085 ms (2-core CPU shared with other jobs), and the 1024 px
 photo has 300 ms for everything: 0.1 dB is not worth six times the time.
@@ -37,14 +62,18 @@ import torch
 
 from .upsample import guided_upsample, resize
 
-__all__ = ["PROPAGATION_SIZE", "domain_transform", "geodesic_distance", "stroke_gate", "spread_residual", "propagate_strokes"]
+__all__ = ["PROPAGATION_SIZE", "domain_transform", "geodesic_voronoi", "stroke_groups", "confine_change", "spread_residual",
+           "propagate_strokes"]
 
 PROPAGATION_SIZE = 256  # long side of the propagation grid; the recursive filter is O(pixels)
 SIGMA_S = 0.12  # spatial reach of the filter, as a fraction of the grid's long side
 SIGMA_R = 0.04  # luminance step (Y in [0, 1]) that counts as one spatial sigma of distance
 REACH = 1.0  # stroke pixels (of the input) at which a stroke's pull is half its full strength
+GATE_SIZE = 64  # long side of the gate's grid: coarse enough that texture is not an edge
 EDGE_STEP = 0.15  # a luminance step this large costs the gate one long side of distance
-GATE_REACH = 2.0  # in long sides: the gate falls to 1/e at this (geodesic) distance from a stroke
+GATE_REACH = 0.5  # in long sides, per stroke: the gate falls to 1/e at this (geodesic) distance
+LUMA_STEP = 0.25  # ... and at this luminance difference (Y in [0, 1]) from the nearest stroke
+PIXEL_STEP = 0.15  # a stroke pixel this much brighter or darker than its stroke's median trusts it 1/e
 
 
 def _scan(x, a):
@@ -75,29 +104,59 @@ def domain_transform(y, data, sigma_s, sigma_r, iterations=3):
     return x.transpose(1, 2, 0)
 
 
-def _min_scan(x, cost):
-    """In place along axis 0 of x (L x M): x_j = min(x_j, x_{j-1} + cost_j), then backwards."""
+def _relax(x, label, j, i, cost):
+    """Rows j of x and label take row i's path where it is cheaper: x[i] + cost."""
+    reached = x[i] + cost
+    better = reached < x[j]
+    np.copyto(x[j], reached, where=better)
+    np.copyto(label[j], label[i], where=better)
+
+
+def _min_scan(x, label, cost):
+    """In place along axis 0 of x (L x M): x_j = min(x_j, x_{j-1} + cost_j), then backwards;
+    ``label`` (L x M) follows the cheapest path."""
     for j in range(1, len(x)):
-        np.minimum(x[j], x[j - 1] + cost[j], out=x[j])
+        _relax(x, label, j, j - 1, cost[j])
     for j in range(len(x) - 2, -1, -1):
-        np.minimum(x[j], x[j + 1] + cost[j + 1], out=x[j])
+        _relax(x, label, j, j + 1, cost[j + 1])
 
 
-def geodesic_distance(y, seeds, edge_step, iterations=2):
-    """Distance in pixels (H x W float32) from the ``seeds`` (H x W bool) to every pixel of
-    ``y`` (H x W in [0, 1]) along 4-connected paths where a step costs 1 plus ``(dY /
-    edge_step)^2`` times the long side: a clear luminance edge is far, texture is near.
-    Raster passes along rows and columns (paths turn at most 2 * iterations times)."""
+def geodesic_voronoi(y, seeds, edge_step, iterations=2):
+    """Distance in pixels (H x W float32) from the nearest seed to every pixel of ``y`` (H x W in
+    [0, 1]) and that seed's label (H x W int64): ``seeds`` is H x W int64, a label >= 0 at seed
+    pixels and -1 elsewhere. Paths are 4-connected and a step costs 1 plus ``(dY /
+    edge_step)^2`` times the long side: a clear luminance edge is far, texture is near. Raster
+    passes along rows and columns (paths turn at most 2 * iterations times)."""
     long_side = max(y.shape)
     cost_w = (1.0 + long_side * (np.diff(y, axis=1, prepend=y[:, :1]) / edge_step) ** 2).T.astype(np.float32)  # W x H
     cost_h = (1.0 + long_side * (np.diff(y, axis=0, prepend=y[:1]) / edge_step) ** 2).astype(np.float32)  # H x W
-    d = np.ascontiguousarray(np.where(seeds, 0.0, np.inf).astype(np.float32).T)  # W x H
+    d = np.ascontiguousarray(np.where(seeds >= 0, 0.0, np.inf).astype(np.float32).T)  # W x H
+    label = np.ascontiguousarray(seeds.T)
     for _ in range(iterations):
-        _min_scan(d, cost_w)
-        d = np.ascontiguousarray(d.T)  # H x W
-        _min_scan(d, cost_h)
-        d = np.ascontiguousarray(d.T)
-    return d.T
+        _min_scan(d, label, cost_w)
+        d, label = np.ascontiguousarray(d.T), np.ascontiguousarray(label.T)  # H x W
+        _min_scan(d, label, cost_h)
+        d, label = np.ascontiguousarray(d.T), np.ascontiguousarray(label.T)
+    return d.T, label.T
+
+
+def stroke_groups(mask):
+    """8-connected groups of True pixels in ``mask`` (H x W bool): H x W int64, the group's
+    number (0, 1, ...) at its pixels, -1 elsewhere."""
+    groups = np.full(mask.shape, -1, dtype=np.int64)
+    todo = set(zip(*np.nonzero(mask)))
+    count = 0
+    while todo:
+        stack = [todo.pop()]
+        while stack:
+            row, col = stack.pop()
+            groups[row, col] = count
+            for pixel in ((row + dr, col + dc) for dr in (-1, 0, 1) for dc in (-1, 0, 1)):
+                if pixel in todo:
+                    todo.remove(pixel)
+                    stack.append(pixel)
+        count += 1
+    return groups
 
 
 def _stroke_pixels(points, height, width):
@@ -114,26 +173,83 @@ def _grid(height, width, size):
     return max(1, round(height * shrink)), max(1, round(width * shrink))
 
 
+def _cells(flat, height, width, grid):
+    """Flat indices of full-size pixels -> flat indices of the grid cells they fall in."""
+    h, w = grid
+    return (flat // width * h // height) * w + (flat % width) * w // width
+
+
 def _splat(flat, values, height, width, grid):
     """Area-average of sparse full-size pixel values (K x C at flat indices) onto the grid:
     C x h x w, each input pixel adding 1 / (input pixels per grid cell)."""
     h, w = grid
-    cell = (flat // width * h // height) * w + (flat % width) * w // width
+    cell = _cells(flat, height, width, grid)
     area = (height / h) * (width / w)
     return np.stack([np.bincount(cell, weights=v, minlength=h * w) for v in values.T]).reshape(-1, h, w) / area, area
 
 
-def stroke_gate(y_small, points, size, edge_step=EDGE_STEP, reach=GATE_REACH):
-    """1 x 1 x h x w in [0, 1] on the network's working grid (y_small: 1 x 1 x h x w): how
-    far the hinted network's change may go from the strokes (``points`` on an input of ``size``
-    = (width, height)): exp(-geodesic distance / (reach x long side)). On the coarse grid, where
-    the network's change lives anyway, a soft edge is a step."""
-    width, height = size
-    flat, _ = _stroke_pixels(points, height, width)
-    grid = tuple(y_small.shape[-2:])
-    seeds = _splat(flat, np.ones((len(flat), 1)), height, width, grid)[0][0] > 0
-    distance = geodesic_distance(y_small[0, 0].float().numpy(), seeds, edge_step)
-    return torch.from_numpy(np.exp(-distance / (reach * max(grid))))[None, None]
+def _group_medians(values, groups):
+    """Median of ``values`` (K floats) within each group (``groups``: K ints 0 .. G-1, each one
+    present): G floats, the lower middle value for even counts. One sort, any number of groups."""
+    order = np.lexsort((values, groups))
+    counts = np.bincount(groups)
+    return values[order][np.cumsum(counts) - counts + (counts - 1) // 2]
+
+
+def _cell_votes(y_full, flat, correction, grid):
+    """The stroke pixels pooled per cell of the gate grid.
+
+    Returns seeds (grid-shaped int64: the cell's number at cells under a stroke, -1 elsewhere),
+    per cell its correction (U x 2), luminance (U) and trust (U, in [0, 1]), and the number of
+    strokes (8-connected groups of cells). A stroke is one color: it vouches for the pixels under
+    it that look alike (luminance near the stroke's median) and not for those it only brushes
+    across an edge, whose correction (stroke color minus another region's automatic color) says
+    nothing about that region; their weight falls off with ``PIXEL_STEP``."""
+    height, width = y_full.shape[-2:]
+    cells, inverse = np.unique(_cells(flat, height, width, grid), return_inverse=True)
+    seeds = np.full(grid[0] * grid[1], -1, dtype=np.int64)
+    seeds[cells] = np.arange(len(cells))
+    seeds = seeds.reshape(grid)
+    groups = stroke_groups(seeds >= 0).reshape(-1)[cells][inverse]  # per stroke pixel
+    y_stroke = y_full.reshape(-1)[flat].double().numpy()
+    trust = np.exp(-(((y_stroke - _group_medians(y_stroke, groups)[groups]) / PIXEL_STEP) ** 2))
+    counts = np.bincount(inverse)
+    cell_trust = np.bincount(inverse, weights=trust)
+    cell_correction = np.stack([np.bincount(inverse, weights=trust * c) for c in correction.T], 1)
+    cell_correction /= np.maximum(cell_trust, 1e-12)[:, None]
+    return seeds, cell_correction, np.bincount(inverse, weights=y_stroke) / counts, cell_trust / counts, groups.max() + 1
+
+
+def confine_change(y_full, change_small, flat, correction):
+    """The hinted network's change, kept only as far as the strokes vouch for it.
+
+    y_full: 1 x 1 x H x W luminance in [0, 1]; change_small: 1 x 2 x h x w, hinted minus
+    automatic chroma on the network's grid; flat: K stroke pixels (flat indices of H x W);
+    correction: K x 2, each stroke pixel's chroma minus the automatic chroma there. Returns the
+    confined change (1 x 2 x g x g') and the luminance (1 x 1 x g x g') on the gate grid (long
+    side ``GATE_SIZE``).
+
+    Each pixel answers to its geodesically nearest stroke cell and takes ``gate x share`` of
+    that cell's correction: ``share`` in [0, 1] is how far the network's change goes along the
+    correction (nothing the strokes did not ask for, never more than they asked: a dab where the
+    automatic color is right changes nothing); ``gate`` is the cell's trust times
+    ``exp(-d / (GATE_REACH x strokes x long side) - (dY / LUMA_STEP)^2)``, d the geodesic
+    distance, dY the luminance difference from the cell: far, across edges, or in another
+    brightness, a stroke says less; the more strokes, the more the network's reading is borne out.
+    """
+    height, width = y_full.shape[-2:]
+    grid = _grid(height, width, GATE_SIZE)
+    y_gate = resize(y_full, grid)
+    y = y_gate[0, 0].double().numpy()
+    seeds, cell_correction, cell_y, cell_trust, strokes = _cell_votes(y_full, flat, correction, grid)
+    distance, nearest = geodesic_voronoi(y, seeds, EDGE_STEP)
+    reach = GATE_REACH * strokes * max(grid)
+    gate = cell_trust[nearest] * np.exp(-distance / reach - ((y - cell_y[nearest]) / LUMA_STEP) ** 2)
+    toward = cell_correction[nearest].transpose(2, 0, 1)  # 2 x g x g'
+    change = resize(change_small.float(), grid)[0].double().numpy()
+    # 1e-4 = (0.01 chroma)^2: a correction much smaller than that lets almost nothing through
+    share = np.clip((change * toward).sum(0) / ((toward**2).sum(0) + 1e-4), 0.0, 1.0)
+    return torch.from_numpy((gate * share * toward).astype(np.float32))[None], y_gate
 
 
 def spread_residual(y, stack, area, sigma_s=SIGMA_S, sigma_r=SIGMA_R, reach=REACH):
@@ -145,23 +261,29 @@ def spread_residual(y, stack, area, sigma_s=SIGMA_S, sigma_r=SIGMA_R, reach=REAC
     return spread[:2] / (spread[2] + reach / area * impulse_peak)
 
 
-def propagate_strokes(y_full, cbcr_full, points, size=PROPAGATION_SIZE):
+def propagate_strokes(y_full, cbcr_full, points, change_small=None, size=PROPAGATION_SIZE):
     """Make one image's chroma obey its strokes.
 
     y_full: 1 x 1 x H x W float luminance in [0, 1]; cbcr_full: 1 x 2 x H x W the network's
-    chroma at full size (its hinted change already confined by :func:`stroke_gate`); points:
-    ``parse_hints`` output (xs, ys in input pixels, cbcr K x 2). Returns a new 1 x 2 x H x W.
+    automatic chroma at full size; points: ``parse_hints`` output (xs, ys in input pixels, cbcr
+    K x 2); change_small: None or 1 x 2 x h x w, the hinted network's chroma minus its automatic
+    chroma on its working grid (confined by :func:`confine_change`). Returns a new 1 x 2 x H x W.
     """
     height, width = y_full.shape[-2:]
     flat, stroke_cbcr = _stroke_pixels(points, height, width)
     if len(flat) == 0:
         return cbcr_full
     y_full = y_full.float()
-    residual = stroke_cbcr - cbcr_full.reshape(2, -1)[:, flat].double().numpy().T  # K x 2
+    correction = stroke_cbcr - cbcr_full.reshape(2, -1)[:, flat].double().numpy().T  # K x 2
     grid = _grid(height, width, size)
-    stack, area = _splat(flat, np.concatenate([residual, np.ones((len(flat), 1))], 1), height, width, grid)
     y_grid = resize(y_full, grid)
-    delta = torch.from_numpy(spread_residual(y_grid[0, 0].numpy(), stack, area).astype(np.float32))[None]
+    change = np.zeros((2, *grid), dtype=np.float32)
+    if change_small is not None:
+        confined, y_gate = confine_change(y_full, change_small, flat, correction)
+        change = guided_upsample(confined, y_gate, y_grid)[0].numpy()
+    residual = correction - change.reshape(2, -1)[:, _cells(flat, height, width, grid)].T  # what the strokes still ask for
+    stack, area = _splat(flat, np.concatenate([residual, np.ones((len(flat), 1))], 1), height, width, grid)
+    delta = torch.from_numpy((change + spread_residual(y_grid[0, 0].numpy(), stack, area)).astype(np.float32))[None]
     if grid != (height, width):
         delta = guided_upsample(delta, y_grid, y_full)
     out = cbcr_full + delta.to(cbcr_full)

@@ -71,6 +71,48 @@ def test_a_three_pixel_dab_is_obeyed_at_full_resolution():
     assert np.abs(out[:, :120]).max() < 0.01  # across the edge: untouched
 
 
+class OverreachNet(FloodNet):
+    """Automatic: blue where the gray is bright (the sky), no color elsewhere; with hints: the
+    mean hint chroma over the whole picture, as the shipped network did with one dab on an
+    eagle's beak (-11.5 dB against its automatic result)."""
+
+    def forward(self, x):
+        auto = (x[:, :1] > 0.5).float() * torch.tensor([0.1, -0.05]).reshape(1, 2, 1, 1)  # gray above Y = 0.59
+        hinted = x[:, 3:4].amax((2, 3), keepdim=True) > 0
+        return torch.where(hinted, super().forward(x), auto)
+
+
+def sky_and_field(size=128):
+    """RGB uint8: a bright blue sky (Y 0.70..0.75) over a textured green field (Y about 0.4),
+    joined by a soft 16-pixel ramp, not a clear edge."""
+    rng = np.random.default_rng(0)
+    rows = np.arange(size)[:, None] * np.ones((1, size))
+    sky = rows < size // 2
+    ramp = np.clip((rows - size // 2 + 8) / 16, 0, 1)
+    y = (0.70 + 0.05 * rows / size) * (1 - ramp) + (0.4 + rng.normal(0, 0.03, (size, size))) * ramp
+    cbcr = np.where(sky[..., None], [0.1, -0.05], [-0.08, -0.08])
+    return (colorizer.ycbcr_to_rgb(np.dstack([y, cbcr])).clip(0, 1) * 255).round().astype(np.uint8)
+
+
+def true_dab(rgb_uint8, x, y):
+    color = tuple(int(v) for v in rgb_uint8[y - 1 : y + 2, x - 1 : x + 2].reshape(-1, 3).mean(0).round())
+    return [(x + dx, y + dy, color) for dx in (-1, 0, 1) for dy in (-1, 0, 1)]
+
+
+@pytest.mark.parametrize("places", [[(40, 20)], [(90, 100)], [(40, 20), (90, 100)], [(10, 60), (70, 30), (120, 110)]])
+def test_true_color_dabs_never_make_the_picture_worse(places):
+    """Issue 18: no image more than 0.5 dB below its automatic result. A dab on the sky, which the
+    automatic colors got right, asks for nothing and must change nothing the network floods; a
+    dab on the field, which they got wrong, may bring green to the field, not to the sky."""
+    from colorizer.metrics import psnr
+
+    model = Colorizer(OverreachNet(), CONFIG)
+    truth = sky_and_field()
+    auto = psnr(np.asarray(model.colorize(truth)), truth)
+    hinted = psnr(np.asarray(model.colorize(truth, hints=[p for x, y in places for p in true_dab(truth, x, y)])), truth)
+    assert hinted >= auto - 0.5
+
+
 def test_strokes_need_a_hint_network_and_valid_points():
     model = Colorizer(BlindNet(), CONFIG)
     gray = two_regions(64)
