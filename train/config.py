@@ -12,7 +12,7 @@ import typing
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .data import default_cache_dir
+from .data import default_corpus
 
 __all__ = ["TrainConfig", "PRESETS", "DATA_DIR", "parse_args", "config_from_dict"]
 
@@ -222,7 +222,7 @@ def parse_args(argv):
         values[key] = _parse_value(key, text, fields[key])
     return config_from_dict(values), resume
 
-CORPUS_128 = str(default_cache_dir() / "corpus" / "corpus-128.tar.gz")  # python -m train.corpus writes it there
+CORPUS_128 = str(default_corpus())  # where python -m train.corpus writes it
 
 # Issue 17: the bin network (a distribution over chroma bins, plain cross-entropy, decoded with the
 # annealed mean and a prior correction that the vividness setting scales) at mixed scales: CIFAR-10

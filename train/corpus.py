@@ -39,7 +39,7 @@ import numpy as np
 from PIL import Image
 
 from .corpus_images import HASH_SIDE, near_duplicate, prepare, split_of
-from .data import default_cache_dir
+from .data import default_cache_dir, default_corpus
 
 __all__ = ["Source", "SOURCES", "SKIPPED", "sources_of_kind", "fetch", "collect", "build", "write_archive", "main"]
 
@@ -253,7 +253,7 @@ def main(argv=None) -> int:
     parser.add_argument("--only", nargs="+", default=None, help="build only these packages (for a look)")
     args = parser.parse_args(argv)
     cache = default_cache_dir()
-    out = Path(args.out) if args.out else cache / "corpus"
+    out = Path(args.out) if args.out else default_corpus().parent
     sizes = sorted(set(args.sizes), reverse=True)
     start = time.time()
     for package, why in SKIPPED.items():

@@ -83,6 +83,12 @@ def default_cache_dir() -> Path:
     return Path(env) if env else Path.home() / ".cache" / "colorizer"
 
 
+def default_corpus() -> Path:
+    """Where ``python -m train.corpus`` writes the 128 px corpus archive by default (its 64 px
+    one and ``corpus.json`` lie beside it)."""
+    return default_cache_dir() / "corpus" / "corpus-128.tar.gz"
+
+
 def content_key(path) -> str:
     """Hex sha256 identifying a source's content.
 

@@ -29,7 +29,7 @@ from colorizer.weights import check_vividness
 from colorizer.metrics import colorfulness_batch, hue_accuracy_batch, mse_batch, psnr_batch, ssim_batch
 
 from .config import DATA_DIR
-from .data import ImageSet, default_cache_dir, load_source, load_sources
+from .data import ImageSet, default_corpus, load_source, load_sources
 
 __all__ = ["colorize_set", "evaluate", "evaluate_files", "suite_sets", "evaluate_suite", "format_table",
            "format_comparison", "main"]
@@ -121,11 +121,6 @@ def evaluate_files(model, paths, mode="full"):
         image_set = ImageSet([f.name for f in files], np.stack(images), [group] * len(files))
         tables[group] = {group: evaluate(model, image_set, mode=mode)[group]}
     return tables
-
-
-def default_corpus() -> Path:
-    """Where ``python -m train.corpus`` writes the 128 px corpus by default."""
-    return default_cache_dir() / "corpus" / "corpus-128.tar.gz"
 
 
 def corpus_test_set(corpus) -> ImageSet:
