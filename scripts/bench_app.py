@@ -9,6 +9,7 @@ The test image is a photo-like example (a Linnaeus 5 test image) resized to the 
 """
 
 import argparse
+import contextlib
 import os
 import socket
 import statistics
@@ -42,6 +43,28 @@ def wait_until_up(url, process, timeout=60.0):
     raise TimeoutError(f"app did not answer within {timeout} s")
 
 
+@contextlib.contextmanager
+def serve_app():
+    """Start ``python app.py`` on a free loopback port (offline unless ``$HF_HUB_OFFLINE`` says
+    otherwise); yields (url, seconds from launch to the first HTTP 200); stops it on the way out."""
+    port = free_port()
+    env = {**os.environ, "GRADIO_SERVER_NAME": "127.0.0.1", "GRADIO_SERVER_PORT": str(port),
+           "GRADIO_ANALYTICS_ENABLED": "False", "HF_HUB_OFFLINE": os.environ.get("HF_HUB_OFFLINE", "1")}
+    url = f"http://127.0.0.1:{port}/"
+    start = time.perf_counter()
+    # Its output goes nowhere: a pipe nobody reads could fill up and stall the server.
+    process = subprocess.Popen([sys.executable, "app.py"], cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        wait_until_up(url, process)
+        yield url, time.perf_counter() - start
+    finally:
+        process.terminate()
+        try:
+            process.wait(10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+
+
 def test_image(path, size):
     from PIL import Image
 
@@ -61,16 +84,7 @@ def main(argv=None):
     parser.add_argument("--image", default=None, help="image to resize and upload (default: an example)")
     args = parser.parse_args(argv)
 
-    port = free_port()
-    env = {**os.environ, "GRADIO_SERVER_NAME": "127.0.0.1", "GRADIO_SERVER_PORT": str(port),
-           "GRADIO_ANALYTICS_ENABLED": "False", "HF_HUB_OFFLINE": os.environ.get("HF_HUB_OFFLINE", "1")}
-    url = f"http://127.0.0.1:{port}/"
-    start = time.perf_counter()
-    process = subprocess.Popen([sys.executable, "app.py"], cwd=ROOT, env=env,
-                               stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
-    try:
-        wait_until_up(url, process)
-        started = time.perf_counter() - start
+    with serve_app() as (url, started):
         print(f"app start (process launch to first HTTP 200): {started:.2f} s")
 
         os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
@@ -91,12 +105,6 @@ def main(argv=None):
         print(f"  API round trip median {median * 1000:.0f} ms (min {min(times) * 1000:.0f}, max {max(times) * 1000:.0f})"
               f"{'  [target < 300 ms: met]' if median < 0.3 else '  [target < 300 ms: MISSED]'}")
         print(f"  of which colorizing (server side) median {statistics.median(inside) * 1000:.0f} ms")
-    finally:
-        process.terminate()
-        try:
-            process.wait(10)
-        except subprocess.TimeoutExpired:
-            process.kill()
     return 0
 
 

@@ -15,15 +15,13 @@ and 390 px wide (after a result is shown) into DIR.
 
 import argparse
 import math
-import os
 import statistics
-import subprocess
 import sys
 import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from bench_app import ROOT, free_port, test_image, wait_until_up  # noqa: E402
+from bench_app import ROOT, serve_app, test_image  # noqa: E402
 
 CHROMIUM = "/usr/bin/chromium"
 ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
@@ -165,15 +163,8 @@ def main(argv=None):
     parser.add_argument("--screens", type=Path, default=None, help="folder for screenshots of every tab")
     args = parser.parse_args(argv)
 
-    port = free_port()
-    env = {**os.environ, "GRADIO_SERVER_NAME": "127.0.0.1", "GRADIO_SERVER_PORT": str(port),
-           "GRADIO_ANALYTICS_ENABLED": "False", "HF_HUB_OFFLINE": os.environ.get("HF_HUB_OFFLINE", "1")}
-    url = f"http://127.0.0.1:{port}/"
-    start = time.perf_counter()
-    process = subprocess.Popen([sys.executable, "app.py"], cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    try:
-        wait_until_up(url, process)
-        print(f"app start (process launch to first HTTP 200): {time.perf_counter() - start:.2f} s")
+    with serve_app() as (url, started):
+        print(f"app start (process launch to first HTTP 200): {started:.2f} s")
         examples = sorted((ROOT / "examples").glob("linnaeus5_*.png"))
         images = [test_image(path, args.size) for path in examples[:2]]
 
@@ -194,12 +185,6 @@ def main(argv=None):
                 screens(browser, url, args.screens, images[0])
                 print(f"screenshots in {args.screens}")
             browser.close()
-    finally:
-        process.terminate()
-        try:
-            process.wait(10)
-        except subprocess.TimeoutExpired:
-            process.kill()
     return 0
 
 

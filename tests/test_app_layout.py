@@ -5,7 +5,9 @@ leaves no red "Error" badges and the next one works, the API sample names the se
 and the Training tab's history reaches the epoch count of the model's label, its chart's legend whole.
 Runs on the fake weights of test_app.py (and the hint model of test_app_hints.py)."""
 
+import importlib
 import re
+import sys
 import time
 from pathlib import Path
 
@@ -26,7 +28,13 @@ pytestmark = [
     pytest.mark.filterwarnings("ignore:'future.no_silent_downcasting':DeprecationWarning"),
     pytest.mark.filterwarnings("ignore:The copy keyword is deprecated:DeprecationWarning"),
 ]
-TABS = ["Upload", "Sketch", "Hints", "Examples", "Compare models", "Training", "API & about"]
+SCRIPTS = str(Path(__file__).resolve().parents[1] / "scripts")
+sys.path.insert(0, SCRIPTS)
+try:  # the timing script drives the same tabs: one way of opening them, one list of them
+    browser_timing = importlib.import_module("browser_timing")
+finally:
+    sys.path.remove(SCRIPTS)
+TABS = browser_timing.TABS
 
 
 def open_page(browser, url, width):
@@ -39,13 +47,9 @@ def open_page(browser, url, width):
 
 
 def open_tab(page, name):
-    """Click a tab, through the "More tabs" menu where a phone-width page folds it away."""
-    tab = page.get_by_role("tab", name=name, exact=True)
-    if tab.count() and tab.first.is_visible():
-        tab.first.click()
-    else:
-        page.get_by_role("button", name="More tabs").click()
-        page.locator(".overflow-dropdown button", has_text=name).first.click()
+    """Click a tab, through the "More tabs" menu where a phone-width page folds it away
+    (``scripts/browser_timing.open_tab``), and let it lay out."""
+    browser_timing.open_tab(page, name)
     time.sleep(0.3)
 
 
