@@ -17,13 +17,14 @@ if not os.environ.get("COLORIZER_HUB_REPO"):
 # Largest image the app takes (colorizer.open_image reads the limit from here): 2048 x 2048,
 # 4.2 MP, so that one request stays well under 1 GB. Measured server peak over idle: 4096 x 4096
 # (the library's default) /colorize +951 MiB, Upload tab +1020, Compare +1425; 2896 x 2896 Upload
-# +918; 2048 x 2048 /colorize +270, Upload +542 (Compare has a smaller limit: webapp.bank).
+# +918; 2048 x 2048 /colorize +270, Upload +542 (Compare has a smaller limit: webapp.handlers).
 os.environ.setdefault("COLORIZER_MAX_PIXELS", str(2048 * 2048))
 
 import torch  # noqa: E402
 
 from webapp import build_demo, launch_options  # noqa: E402
-from webapp.bank import Handlers, ModelBank  # noqa: E402
+from webapp.bank import ModelBank  # noqa: E402
+from webapp.handlers import Handlers  # noqa: E402
 from webapp.hints import HintHandlers  # noqa: E402
 
 # Two requests run at once (webapp.build_demo's queue), one core each: torch's own threads on

@@ -96,7 +96,7 @@ def test_images(folder, count, size):
 
 def profile(size, repeats=20):
     """Milliseconds per stage of one /colorize request of a size x size color photo, done here
-    as the server does it (webapp.bank.Handlers.colorize_api, then Gradio's PNG encoding)."""
+    as the server does it (webapp.handlers.Handlers.colorize_api, then Gradio's PNG encoding)."""
     import io
 
     import numpy as np

@@ -7,7 +7,8 @@ import pytest
 import torch
 
 import colorizer
-from webapp.bank import Handlers, ModelBank
+from webapp.bank import ModelBank
+from webapp.handlers import Handlers
 from webapp.upload import vividness_slider
 
 try:
