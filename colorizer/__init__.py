@@ -13,7 +13,8 @@ from .images import ImageInputError, open_image
 from .models import create_model, list_models, model_info
 from . import chroma_net  # noqa: F401  (registers the chroma networks)
 from .panel import make_panel
-from .pipeline import Colorizer, best_model_name, default_model_name, load, shipped_models, weights_dir
+from .pipeline import Colorizer, load
+from .shipped import best_model_name, default_model_name, shipped_models, weights_dir
 from .weights import WeightsError, load_model, read_config, save_weights
 
 __all__ = [

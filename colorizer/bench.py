@@ -15,7 +15,8 @@ import numpy as np
 import torch
 from PIL import Image
 
-from .pipeline import load, shipped_models
+from .pipeline import load
+from .shipped import shipped_models
 
 
 def test_image(size, seed=0):

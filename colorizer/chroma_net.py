@@ -17,7 +17,7 @@ from .bins import GRID, num_bins
 from .hints import HINT_CHANNELS
 from .models import register
 
-__all__ = ["ChromaUNet", "ChromaUNetHints", "ChromaBinsHints"]
+__all__ = ["ChromaUNet", "ChromaUNetHints", "ChromaBinsHints", "LineArtUNet"]
 
 
 def conv_bn(c_in, c_out, stride=1):
@@ -103,3 +103,27 @@ class ChromaBinsHints(ChromaUNet):
 
     def forward(self, x):
         return self.logits(self.features(x))
+
+
+@register("lineart_unet")
+class LineArtUNet(ChromaUNet):
+    """The line-art network of sketch mode: N x 2 x H x W (a drawing in {0, 1}, 0 on its lines,
+    standardized like gray; and its page mask, ``colorizer.sketch.page_mask``) -> RGB
+    N x 3 x H x W in [0, 1] (sigmoid), luminance included: a drawing's white page says nothing
+    about the brightness of what fills it.
+
+    ``task = "sketch"``: it serves ``colorize(mode="sketch")`` (``colorizer.sketch``), which
+    uses its colors in regions without a dab, and is never picked as a photo colorizer.
+    Same trunk as :class:`ChromaUNet`, 3 output channels.
+    """
+
+    output = "rgb"
+    task = "sketch"
+    in_channels = 2
+
+    def __init__(self, widths=(16, 32, 64, 192)):
+        super().__init__(widths)
+        self.head = nn.Conv2d(widths[0], 3, 1)
+
+    def forward(self, x):
+        return torch.sigmoid(self.head(self.features(x)))

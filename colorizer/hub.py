@@ -16,7 +16,7 @@ import os
 import threading
 from pathlib import Path
 
-from .pipeline import shipped_models, weights_dir
+from .shipped import shipped_models, task_of, weights_dir
 from .weights import WeightsError, read_config
 
 __all__ = ["hub_repo", "hub_cache_dir", "is_offline", "fetch", "folders_in", "model_folders"]
@@ -94,8 +94,8 @@ def fetch(repo_id, revision=None, timeout=None):
 
 
 def folders_in(root, root_name=None):
-    """{name: folder} of the readable weights folders in ``root``: ``root`` itself when it holds a
-    ``config.json`` (named ``root_name``), else its subfolders that do."""
+    """{name: folder} of the readable colorizer weights folders in ``root``: ``root`` itself when it
+    holds a ``config.json`` (named ``root_name``), else its subfolders that do."""
     root = Path(root)
     candidates = [(root_name or root.name, root)] if (root / "config.json").is_file() else [
         (sub.name, sub) for sub in sorted(root.iterdir()) if sub.is_dir() and (sub / "config.json").is_file()
@@ -103,11 +103,12 @@ def folders_in(root, root_name=None):
     found = {}
     for name, folder in candidates:
         try:
-            read_config(folder)
+            config = read_config(folder)
         except WeightsError as e:
             log.warning("skipping %s: %s", folder, e)
             continue
-        found[name] = folder
+        if task_of(config) == "color":  # a line-art network only serves sketch mode, from weights/
+            found[name] = folder
     return found
 
 

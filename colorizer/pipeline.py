@@ -12,9 +12,6 @@ The app, the CLI, evaluation and the tests all go through :class:`Colorizer`.
   resized to the input size, as the original project showed it.
 """
 
-import logging
-import math
-import os
 from pathlib import Path
 
 import numpy as np
@@ -26,71 +23,14 @@ from .color import fit_chroma_torch, rgb_to_ycbcr_torch, to_gray, ycbcr_to_rgb_t
 from .hints import hint_channels, parse_hints
 from .images import open_image
 from .upsample import guided_upsample, resize
-from .models import model_info
 from .propagate import propagate_strokes
-from .sketch import fill_sketch, hint_colors
-from .weights import WeightsError, check_vividness, inference_scales, load_model, read_config
+from .shipped import _warn_once, best_model_name, default_model_name, shipped_models, takes_hints, weights_dir
+from .sketch import fill_sketch, hint_colors, network_drawing
+from .weights import WeightsError, check_vividness, inference_scales, load_model
 
-__all__ = ["Colorizer", "load", "weights_dir", "shipped_models", "default_model_name", "best_model_name", "MODES"]
+__all__ = ["Colorizer", "load", "MODES"]
 
 MODES = ("full", "seed", "sketch")
-
-log = logging.getLogger(__name__)
-
-
-def weights_dir():
-    """Folder of shipped weights: ``$COLORIZER_WEIGHTS`` or ``weights/`` beside the package."""
-    return Path(os.environ.get("COLORIZER_WEIGHTS") or Path(__file__).resolve().parents[1] / "weights")
-
-
-def shipped_models():
-    """{name: config} for every ``weights/<name>/`` folder that holds a readable config.
-
-    A folder whose config does not pass :func:`read_config` is skipped with a warning (logged
-    once per folder and problem): one broken folder must not take the others, the app or the
-    CLI down. Dot folders (a save in progress, see ``save_weights``) are not models."""
-    found = {}
-    root = weights_dir()
-    for folder in sorted(root.iterdir()) if root.is_dir() else []:
-        if not folder.name.startswith(".") and (folder / "config.json").is_file():
-            try:
-                found[folder.name] = read_config(folder)
-            except WeightsError as e:
-                _warn_once(f"skipping weights folder {folder}: {e}")
-    return found
-
-
-_warned = set()
-
-
-def _warn_once(message):
-    if message not in _warned:
-        _warned.add(message)
-        log.warning("%s", message)
-
-
-def best_model_name(configs):
-    """The name in ``{name: weights config}`` that serves by default, bundled or from the Hub:
-    a config exported as the default (``"default": true``, ``train.export --default``) first,
-    then the best validation PSNR (ties: the first by name). The flag exists because PSNR alone
-    prefers washed-out colors: the shipped default gives up a little PSNR to be colorful."""
-
-    def rank(item):
-        psnr = item[1].get("metrics", {}).get("val_psnr")
-        return item[1].get("default") is True, psnr if isinstance(psnr, (int, float)) else -math.inf
-
-    return max(sorted(configs.items()), key=rank)[0]  # max keeps the first of equals
-
-
-def default_model_name(names=None):
-    """The shipped model (among ``names``, default all) chosen by :func:`best_model_name`."""
-    models = shipped_models()
-    if names is not None:
-        models = {n: c for n, c in models.items() if n in names}
-    if not models:
-        raise WeightsError(f"no weights found in {weights_dir()}")
-    return best_model_name(models)
-
 
 class Colorizer:
     """A loaded network plus everything needed to run it on real images.
@@ -132,7 +72,7 @@ class Colorizer:
 
     @property
     def accepts_hints(self):
-        return self.model.in_channels > 1
+        return self.model.in_channels > 1 and getattr(self.model, "task", "color") == "color"
 
     def working_shape(self, height, width, scale=1.0):
         """(h, w) the network sees for an H x W input (``scale``: one of ``scales``)."""
@@ -225,12 +165,14 @@ class Colorizer:
         """
         if mode not in MODES:
             raise ValueError(f"unknown mode {mode!r}; choose one of {MODES}")
+        if mode != "sketch" and getattr(self.model, "task", "color") == "sketch":
+            raise ValueError(f"model {self.name!r} is a line-art network: it colors drawings, mode 'sketch'")
         if vividness is not None:
             check_vividness(vividness)  # before any work on the image
         pil = open_image(image)
         y_full = self.luminance(pil)
-        if mode == "sketch":  # no network: a line-art network's guess would go to fill_sketch here
-            return to_pil(fill_sketch(y_full, None if hints is None else hint_colors(hints, pil.size))[0])
+        if mode == "sketch":
+            return to_pil(self.fill_drawing(y_full, None if hints is None else hint_colors(hints, pil.size))[0])
         hint_tensor = points = None
         if hints is not None and (len(hints) if isinstance(hints, (list, tuple)) else True):
             if not self.accepts_hints:
@@ -243,6 +185,25 @@ class Colorizer:
             hint_tensor = hint_channels(points, pil.size, self.working_shape(pil.height, pil.width))
         rgb = self.predict(y_full, hints=hint_tensor, mode=mode, strokes=[points], vividness=vividness)
         return to_pil(rgb[0])
+
+    def fill_drawing(self, y_full, dabs):
+        """Sketch mode (``colorizer.sketch.fill_sketch``): y_full 1 x 1 x H x W drawing in [0, 1],
+        dabs as ``hint_colors`` gives them -> RGB 1 x 3 x H x W in [0, 1]. Regions without a dab
+        take a line-art network's colors: this network if it is one, else the shipped one; with
+        none they stay white."""
+        lineart = self if getattr(self.model, "task", "color") == "sketch" else shipped_lineart()
+        return fill_sketch(y_full, dabs, None if lineart is None else lineart.lineart_colors)
+
+    @torch.inference_mode()
+    def lineart_colors(self, lines):
+        """A line-art network's colors for a drawing's closed lines (H x W bool): RGB 1 x 3 x H x W
+        in [0, 1], the network run on ``network_drawing`` (drawing and page) at the working size, enlarged."""
+        x = network_drawing(lines, self.working_shape(*lines.shape))
+        x[:, :1] = (x[:, :1] * 255.0 - self.gray_mean) / self.gray_std
+        out = self.model(x)
+        if self.flip_average:
+            out = 0.5 * (out + self.model(x.flip(-1)).flip(-1))
+        return resize(out, tuple(lines.shape)).clamp_(0, 1)
 
     @staticmethod
     def luminance(pil):
@@ -281,6 +242,24 @@ def load(name_or_path=None, working_size=None, flip_average=None, scales=None):
     return Colorizer(model, config, name=path.name, working_size=working_size, flip_average=flip_average, scales=scales)
 
 
+_lineart = {}
+
+
+def shipped_lineart():
+    """The shipped line-art network (the first ``task = "sketch"`` folder by name that loads) as a
+    :class:`Colorizer`, loaded once per weights folder; None if there is none."""
+    root = weights_dir()
+    if root not in _lineart:
+        _lineart[root] = None
+        for name in shipped_models(task="sketch"):
+            try:
+                _lineart[root] = load(name)
+                break
+            except WeightsError as e:
+                _warn_once(f"skipping weights folder {root / name}: {e}")
+    return _lineart[root]
+
+
 def _load_default(**options):
     """The default model (see :func:`load`): the first by :func:`best_model_name` whose tensors
     load; a folder that fails is skipped with a warning."""
@@ -298,11 +277,3 @@ def _load_default(**options):
         model.hint_model = None if model.accepts_hints else hint_model
         return model
     raise WeightsError(f"no usable weights found in {weights_dir()}")
-
-
-def takes_hints(config):
-    """Whether the network a weights config names takes color hints (False if it names none)."""
-    try:
-        return model_info(config["architecture"]["name"]).in_channels > 1
-    except (KeyError, TypeError):
-        return False

@@ -13,9 +13,10 @@ here the fill sets luminance too (a white page can become a blue sky):
 3. ink pixels stay as drawn; the others are the fill times their brightness relative to the
    page (the page takes the fill color exactly, antialiased line edges blend into it).
 
-A region that no dab reaches is filled with ``guess`` (the hook for a line-art network's
-prediction, N x 3 x H x W RGB) or left white when there is none: no line-art network is
-shipped yet, so the pipeline passes None.
+A closed shape that no dab reaches is filled with the mean, over the shape, of a line-art
+network's colors (``guess``: a function of the closed lines, see :func:`network_drawing`), flat as
+clip-art is; or left white when there is no network. The page (regions that touch the drawing's
+border) stays white unless a dab says otherwise.
 """
 
 import numpy as np
@@ -26,7 +27,7 @@ from PIL import Image
 from .color import rgb_to_ycbcr, to_gray
 from .hints import parse_hints
 
-__all__ = ["INK_LEVEL", "GAP", "DAB_CHROMA", "hint_colors", "ink_mask", "fill_sketch", "split_drawing"]
+__all__ = ["INK_LEVEL", "GAP", "DAB_CHROMA", "hint_colors", "ink_mask", "page_mask", "network_drawing", "fill_sketch", "split_drawing"]
 
 INK_LEVEL = 0.5  # a pixel darker than this fraction of the page's brightness is ink
 GAP = 2  # pixels: gaps up to about 2 * GAP wide in a line are closed
@@ -77,23 +78,59 @@ def _scan_rows(value, passable, step):
 
 def _spread(value, passable, step, max_sweeps=MAX_SWEEPS):
     """Alternate row and column sweeps until nothing changes (a slanted, winding region needs a
-    turn per sweep), at most ``max_sweeps`` pairs."""
-    passable_t = np.ascontiguousarray(passable.T)
+    turn per sweep), at most ``max_sweeps`` pairs. value, passable: H x W, or N x H x W (each
+    image on its own)."""
+
+    def sweep_rows(v, p):  # contiguous arrays: the reshapes are views, swept in place
+        _scan_rows(v.reshape(-1, v.shape[-1]), p.reshape(-1, p.shape[-1]), step)
+
+    passable = np.ascontiguousarray(passable)
+    passable_t = np.ascontiguousarray(np.swapaxes(passable, -1, -2))
+    value = np.ascontiguousarray(value)
     for _ in range(max_sweeps):
         before = value.copy()
-        value_t = np.ascontiguousarray(value.T)
-        _scan_rows(value_t, passable_t, step)
-        value = np.ascontiguousarray(value_t.T)
-        _scan_rows(value, passable, step)
+        value_t = np.ascontiguousarray(np.swapaxes(value, -1, -2))
+        sweep_rows(value_t, passable_t)
+        value = np.ascontiguousarray(np.swapaxes(value_t, -1, -2))
+        sweep_rows(value, passable)
         if np.array_equal(value, before):
             break
     return value
 
 
+def page_mask(drawing):
+    """The page of drawings: N x 1 x h x w float in {0, 1} (0 on lines) -> N x 1 x h x w float, 1
+    where a pixel is off the lines and connected to the border (4-neighbours), 0 inside closed
+    shapes and on lines. A line-art network gets it as a second channel: from the lines alone a
+    small network cannot tell a shape's blank inside from the blank page around it."""
+    free = (drawing[:, 0] > 0.5).cpu().numpy()
+    seed = np.zeros_like(free)
+    seed[:, [0, -1], :] = seed[:, :, [0, -1]] = True
+    value = _spread(np.where(seed & free, 0, _FAR), free, 0)
+    return torch.from_numpy(value < _FAR)[:, None].to(drawing)
+
+
+def network_drawing(lines, size):
+    """What a line-art network sees: H x W bool closed lines -> 1 x 2 x h x w float at ``size`` =
+    (h, w): the drawing in {0, 1} (0 on lines) and its :func:`page_mask`. A cell with any line in
+    it is a line, so lines stay black, closed and at least a pixel wide when shrunk, as in the
+    drawings the network was trained on (``train.lineart``), instead of fading to gray."""
+    drawing = 1 - F.adaptive_max_pool2d(torch.from_numpy(lines).float()[None, None], size)
+    return torch.cat([drawing, page_mask(drawing)], dim=1)
+
+
+def _regions(free):
+    """Connected regions of ``free`` (H x W bool): each pixel's region as the smallest flat index
+    in it (int64; ``_FAR`` off ``free``), by spreading minima at no cost per step."""
+    index = np.arange(free.size, dtype=np.int64).reshape(free.shape)
+    return _spread(np.where(free, index, _FAR), free, 0)
+
+
 def fill_sketch(y_full, dabs, guess=None):
     """Fill a drawing: y_full 1 x 1 x H x W in [0, 1]; dabs: :func:`hint_colors` output (or
-    None); guess: None or 1 x 3 x H x W RGB for regions without a dab. Returns 1 x 3 x H x W RGB
-    in [0, 1]."""
+    None); guess: None, or a function from the closed lines (H x W bool) to 1 x 3 x H x W RGB in
+    [0, 1], called only if some region has no dab; each such region gets the mean of its
+    pixels' guesses. Returns 1 x 3 x H x W RGB in [0, 1]."""
     height, width = y_full.shape[-2:]
     ink, lines, page = ink_mask(y_full)
     value = np.full((height, width), _FAR, dtype=np.int64)
@@ -106,12 +143,24 @@ def fill_sketch(y_full, dabs, guess=None):
         keep = keep if keep.any() else np.ones_like(keep)
         value[ys[keep], xs[keep]] = label.ravel()[keep]
     value = _spread(value, ~lines, step)
-    value = _spread(value, lines, step)  # line pixels: the color of the region beside them
-    reached = value < _FAR
-    label = np.where(reached, value % step, 0)
-    fill = torch.from_numpy(colors[label].transpose(2, 0, 1)[None].astype(np.float32))
-    empty = torch.from_numpy(~reached)[None, None]
-    fill = torch.where(empty, torch.ones(()) if guess is None else guess.float(), fill)
+    label = np.where(value < _FAR, value % step, -1)
+    empty = ~lines & (label < 0)
+    if guess is not None and empty.any():
+        region = _regions(empty)
+        border = np.unique(np.concatenate([region[0], region[-1], region[:, 0], region[:, -1]]))
+        empty &= ~np.isin(region, border)  # the undabbed page stays paper-white
+    if guess is not None and empty.any():  # undabbed shapes: flat, in the network's mean color
+        region = np.unique(region[empty], return_inverse=True)[1].ravel()
+        rgb_guess = guess(lines)[0].reshape(3, -1).double().numpy()[:, empty.ravel()]
+        sums = np.stack([np.bincount(region, weights=channel) for channel in rgb_guess], axis=1)
+        label[empty] = len(colors) + region
+        colors = np.concatenate([colors, sums / np.bincount(region)[:, None]])
+    # Line pixels: the color of the region beside them (labels at distance 0 in every region).
+    step = 1 << int(len(colors)).bit_length()
+    value = _spread(np.where(label >= 0, label, _FAR), lines, step)
+    label = np.where(value < _FAR, value % step, 0)  # unreached (no dab, no guess): white
+    fill = np.where((value < _FAR)[..., None], colors[label], 1.0)
+    fill = torch.from_numpy(fill.transpose(2, 0, 1)[None].astype(np.float32))
     out = fill * (y_full.float() / page).clamp(0, 1)  # antialiased line edges darken the fill
     return torch.where(torch.from_numpy(ink)[None, None], y_full.float().expand_as(out), out).clamp_(0, 1)
 

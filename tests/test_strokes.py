@@ -157,10 +157,22 @@ def test_sketch_fill_sets_luminance_and_a_guess_fills_undabbed_regions():
     out = fill_sketch(y, hint_colors([(5, 5, sky)], (128, 128)))[0].permute(1, 2, 0).numpy()
     np.testing.assert_allclose(out[10, 10] * 255, sky, atol=1)  # a white page becomes blue sky
     assert np.allclose(out[64, 64], 1.0)  # the box has no dab
-    guess = torch.tensor([0.2, 0.6, 0.3]).reshape(1, 3, 1, 1).expand(1, 3, 128, 128)
+    seen = []
+
+    def guess(lines):  # a line-art network's colors: two halves of the box guessed differently
+        seen.append(lines)
+        rgb = torch.tensor([0.2, 0.6, 0.3]).reshape(1, 3, 1, 1).repeat(1, 1, 128, 128)
+        rgb[..., :, 64:] = torch.tensor([0.4, 0.2, 0.3]).reshape(1, 3, 1, 1)
+        return rgb
+
     out = fill_sketch(y, hint_colors([(5, 5, sky)], (128, 128)), guess=guess)[0].permute(1, 2, 0).numpy()
-    np.testing.assert_allclose(out[64, 64], [0.2, 0.6, 0.3], atol=1e-6)  # the hook for a line-art network
+    assert seen[0][64, 33] and not seen[0][64, 64]  # called with the closed lines
+    np.testing.assert_allclose(out[40, 40], out[90, 90], atol=1e-6)  # the region is filled flat, with the mean guess
+    np.testing.assert_allclose(out[64, 64], [0.3, 0.4, 0.3], atol=0.02)
     np.testing.assert_allclose(out[10, 10] * 255, sky, atol=1)  # dabs still win
+    seen.clear()
+    fill_sketch(y, hint_colors([(5, 5, sky), (64, 64, sky)], (128, 128)), guess=guess)
+    assert not seen  # every region dabbed: no network run
 
 
 def test_sketch_mode_takes_a_dense_hint_image_and_rejects_bad_hints():

@@ -14,8 +14,11 @@ import torch.nn.functional as F
 from colorizer.bins import bin_counts, decode, quantize, rebalance_weights, smooth_prior
 from colorizer.color import GRAY_WEIGHTS, fit_chroma_torch, rgb_to_ycbcr_torch, ycbcr_to_rgb_torch
 from colorizer.hints import sample_hints
+from colorizer.sketch import page_mask
 
-__all__ = ["gray_stats", "split_color", "augment", "epoch_generator", "network_input", "forward_rgb", "colorfulness_torch", "loss_fn",
+from .lineart import drawing_views
+
+__all__ = ["gray_stats", "split_color", "batch_views", "augment", "epoch_generator", "network_input", "forward_rgb", "colorfulness_torch", "loss_fn",
            "training_prior"]
 
 
@@ -47,6 +50,16 @@ def split_color(rgb_uint8):
     rgb = rgb_uint8.permute(0, 3, 1, 2).float().div_(255.0)
     ycbcr = rgb_to_ycbcr_torch(rgb)
     return rgb, ycbcr[:, :1], ycbcr[:, 1:]
+
+
+def batch_views(model, rgb_uint8):
+    """(target rgb, network's gray input y, cbcr) of N x H x W x 3 uint8 pictures for ``model``:
+    :func:`split_color`, or for a line-art network (``task == "sketch"``) the picture with a white
+    page and its line drawing (``train.lineart``)."""
+    if getattr(model, "task", "color") != "sketch":
+        return split_color(rgb_uint8)
+    rgb, drawing = drawing_views(rgb_uint8)
+    return rgb, drawing, rgb_to_ycbcr_torch(rgb)[:, 1:]
 
 
 def training_prior(sets, grid):
@@ -98,8 +111,11 @@ def augment(rgb_uint8, out_size, min_scale, generator):
 
 def network_input(model, y, gray_mean, gray_std, cbcr=None, generator=None, p_none=0.5):
     """Standardized gray (+ simulated hints when ``generator`` is given; a fraction ``p_none``
-    of the images gets none) for ``model``."""
+    of the images gets none) for ``model``; for a line-art network, the standardized drawing and
+    its page mask."""
     x = (y * 255.0 - gray_mean) / gray_std
+    if getattr(model, "task", "color") == "sketch":  # a line-art network: y is the drawing; + its page
+        return torch.cat([x, page_mask(y)], dim=1)
     if model.in_channels == 1:
         return x
     if generator is None:
@@ -123,15 +139,23 @@ def forward_rgb(model, out, y):
 MSE_AT_CAP = 1e-5
 
 
-def colorfulness_torch(rgb):
+def colorfulness_torch(rgb, mask=None):
     """Hasler-Suesstrunk colorfulness per image, differentiable: rgb N x 3 x H x W in [0, 1] ->
-    (N,) float on the 0..255 scale of :func:`colorizer.metrics.colorfulness_batch`."""
+    (N,) float on the 0..255 scale of :func:`colorizer.metrics.colorfulness_batch`; over the
+    pixels where ``mask`` (N x H x W bool) is true only, if given."""
     r, g, b = (rgb * 255.0).unbind(dim=1)
     rg, yb = r - g, 0.5 * (r + g) - b
+    weight = torch.ones_like(rg) if mask is None else mask.to(rg.dtype)
+    count = weight.sum(dim=(1, 2)).clamp_min(1.0)
+
+    def mean(x):
+        return (weight * x).sum(dim=(1, 2)) / count
+
+    mean_rg, mean_yb = mean(rg), mean(yb)
+    var_rg, var_yb = mean((rg - mean_rg[:, None, None]).square()), mean((yb - mean_yb[:, None, None]).square())
     # The small constants keep the square roots' gradients finite on flat gray images.
-    spread = (rg.var(dim=(1, 2), unbiased=False) + yb.var(dim=(1, 2), unbiased=False) + 1e-6).sqrt()
-    mean = (rg.mean(dim=(1, 2)).square() + yb.mean(dim=(1, 2)).square() + 1e-6).sqrt()
-    return spread + 0.3 * mean
+    spread = (var_rg + var_yb + 1e-6).sqrt()
+    return spread + 0.3 * (mean_rg.square() + mean_yb.square() + 1e-6).sqrt()
 
 
 def loss_fn(model, out, rgb, y, cbcr, kind, colorfulness_weight=0.0, rebalance=1.0):
@@ -170,6 +194,9 @@ def loss_fn(model, out, rgb, y, cbcr, kind, colorfulness_weight=0.0, rebalance=1
         pred = out if model.output == "cbcr" else ycbcr_to_rgb_torch(out)[:, 1:]
         loss = F.mse_loss(pred, cbcr)
     if colorfulness_weight:
-        deficit = (colorfulness_torch(rgb) - colorfulness_torch(rgb_pred)).relu()
+        # A line-art network's white page is left out: a tinted page would raise the color spread
+        # cheaply (it did: pages came out pale cyan, Delta E 6-14 from white).
+        mask = (rgb < 1).any(dim=1) if getattr(model, "task", "color") == "sketch" else None
+        deficit = (colorfulness_torch(rgb, mask) - colorfulness_torch(rgb_pred, mask)).relu()
         loss = loss + colorfulness_weight * deficit.mean()
     return loss

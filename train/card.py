@@ -3,6 +3,7 @@
 from pathlib import Path
 
 from colorizer.models import create_model
+from colorizer.shipped import task_of
 
 __all__ = ["model_card", "read_blurb", "ORIGINAL_RESULTS"]
 
@@ -150,14 +151,26 @@ def model_card(name, config, evaluation, history, grids, examples=None, blurb=No
             f" `{base['path']}`, {base['epochs']} epochs trained with loss `{base['loss']}`.",
             "",
         ]
+    sketch = task_of(config) == "sketch"
     lines += [
         "```python",
         "import colorizer",
         f'model = colorizer.load("{name}")  # or a path to this folder',
-        'model.colorize("photo.jpg").save("colored.png")',
+        'model.colorize("drawing.png", mode="sketch").save("colored.png")' if sketch else 'model.colorize("photo.jpg").save("colored.png")',
         "```",
         "",
     ]
+    if sketch:
+        lines += [
+            "A line-art network: it fills the regions of a drawing that have no color dab in sketch mode"
+            " (`colorizer.sketch`; any model's `colorize(..., mode=\"sketch\")` uses the shipped one). It sees the"
+            " drawing's closed lines at a working size of"
+            f" {config.get('inference', {}).get('working_size')} px (long side) and predicts RGB, luminance included;"
+            " each undabbed region gets the mean of its pixels' colors. Trained on line drawings made from"
+            " colored clip-art (`train.lineart`: outlines where the color changes, on white; the target is the"
+            " picture with its page made white).",
+            "",
+        ]
     if history:
         last = history[-1]
         if tc.get("loss", "mse_rgb") == "mse_rgb":
@@ -212,6 +225,27 @@ def model_card(name, config, evaluation, history, grids, examples=None, blurb=No
                       "| test set | PSNR dB | SSIM | colorfulness |", "| --- | ---: | ---: | ---: |"]
             lines += [f"| {s} | {r['psnr']:.2f} | {r['ssim']:.4f} | {r['colorfulness']:.1f} |" for s, r in metrics["evaluation_seed_mode"].items()]
             lines.append("")
+    if "sketch" in metrics:
+        n = metrics["sketch"]
+        lines += [
+            "## Sketch mode",
+            "",
+            f"`python -m train.sketch_eval --corpus --size 128`: the corpus's {n['pictures']} clip-art test pictures"
+            " (`train.corpus`) turned into line drawings. PSNR against the colored pictures (their pages as they"
+            " are: half of them a random plain color), colorfulness Hasler-Suesstrunk.",
+            "",
+            "| drawing filled with | PSNR dB | drawing's PSNR dB | below the drawing | colorfulness (originals') | worst region within Delta E 10 |",
+            "| --- | ---: | ---: | ---: | --- | --- |",
+            f"| one true-color dab per region | {n['psnr']:.2f} | {n['psnr_drawing']:.2f} | – | – |"
+            f" min {100 * n['worst_region_share_min']:.1f}%, mean {100 * n['worst_region_share_mean']:.1f}% |",
+            f"| no dab: this network alone | {n['undabbed_psnr']:.2f} | {n['undabbed_psnr_drawing']:.2f} |"
+            f" {100 * n['undabbed_below_drawing']:.0f}% | {n['undabbed_colorfulness']:.1f} ({n['colorfulness_original']:.1f}) | – |",
+            "",
+            "16 of them, evenly spread: drawing | this network alone (no dab) | original.",
+            "",
+            "![drawing | network alone | original](panels.png)",
+            "",
+        ]
     if "hint_curve" in metrics:
         from .hint_curve import format_curve
 
@@ -226,6 +260,7 @@ def model_card(name, config, evaluation, history, grids, examples=None, blurb=No
             "",
         ]
     if grids:
-        lines += ["## Examples", "", "Validation images; rows: gray input / network output / original.", ""]
+        rows = "line drawing" if sketch else "gray input"
+        lines += ["## Examples", "", f"Validation images; rows: {rows} / network output / original.", ""]
         lines += [f"![epoch {g.split('_')[-1].removesuffix('.png').lstrip('0')}]({g})" + "\n" for g in grids]
     return "\n".join(lines).rstrip() + "\n"

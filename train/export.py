@@ -16,6 +16,7 @@ from pathlib import Path
 import colorizer
 from colorizer.models import create_model
 from colorizer.bins import TEMPERATURE
+from colorizer.shipped import task_of
 from colorizer.weights import atomic_write_bytes, check_vividness, inference_scales, save_weights
 
 from .card import model_card, read_blurb
@@ -48,6 +49,19 @@ def _pooled_mean(evaluation, key):
     """Image-weighted mean of ``key`` over the test sets' pooled rows."""
     pooled = [table["pooled"] for table in evaluation.values()]
     return sum(r[key] * r["images"] for r in pooled) / sum(r["images"] for r in pooled)
+
+
+def _sketch_numbers(folder, limit=0, panels=False):
+    """``train.sketch_eval``'s numbers for the line-art network in ``folder`` on the corpus's
+    clip-art test images at 128 px (at most ``limit``, evenly spread; 0 = all); with ``panels``,
+    also ``panels.png`` (drawing | the network alone | original) in the folder."""
+    from .sketch_eval import corpus_clip_art, evaluate_sketch, evaluate_undabbed, summarize, undabbed_panels
+
+    pictures = list(corpus_clip_art(128, limit))
+    model = colorizer.load(folder)
+    if panels:
+        undabbed_panels(model, pictures).save(Path(folder) / "panels.png")
+    return summarize(evaluate_sketch(model, pictures), evaluate_undabbed(model, pictures))
 
 
 def export_run(checkpoint_path, folder, dtype="auto", run_eval=True, working_size=None, default=False, flip_average=None,
@@ -115,7 +129,15 @@ def export_run(checkpoint_path, folder, dtype="auto", run_eval=True, working_siz
         })
     save_weights(folder, model, config)
     evaluation = {}
-    if run_eval:
+    if run_eval and task_of(config) == "sketch":  # a line-art network: sketch mode's numbers, not a colorizer's
+        config["metrics"]["sketch"] = _sketch_numbers(folder, eval_limit, panels=True)
+        config["metrics"]["val_psnr"] = config["metrics"]["sketch"]["undabbed_psnr"]
+        if dtype == "auto":
+            save_weights(folder, model, config, half=True)
+            change = _sketch_numbers(folder, eval_limit)["undabbed_psnr"] - config["metrics"]["val_psnr"]
+            config["metrics"]["float16_psnr_change"] = change
+            dtype = "float16" if abs(change) < HALF_TOLERANCE_DB else "float32"
+    elif run_eval:
         sources = train_config["data"]
         evaluated = colorizer.load(folder)  # the float32 weights just written
         evaluation = _evaluate_sources(evaluated, sources, train_config["image_size"], limit=eval_limit)

@@ -19,9 +19,10 @@ from tqdm import tqdm
 from colorizer.models import create_model
 from colorizer.weights import atomic_write_bytes
 
-from .batches import augment, epoch_generator, forward_rgb, gray_stats, loss_fn, network_input, split_color, training_prior
+from .batches import augment, batch_views, epoch_generator, forward_rgb, gray_stats, loss_fn, network_input, training_prior
 from .checkpoint import describe_base, load_checkpoint, save_checkpoint
-from .data import load_sources
+from .data import load_sources, of_classes
+from .lineart import white_pages
 
 __all__ = ["train", "TrainingDiverged"]
 
@@ -67,11 +68,11 @@ def validation_sums(model, val_uint8, cfg, gray_mean, gray_std):
     n_batches = math.ceil(len(val_uint8) / cfg.batch_size)
     for b in range(n_batches):
         rgb_uint8 = val_uint8[b * cfg.batch_size : (b + 1) * cfg.batch_size]
-        rgb, y, cbcr = split_color(rgb_uint8)
+        rgb, y, cbcr = batch_views(model, rgb_uint8)
         out = model(memory_layout(network_input(model, y, gray_mean, gray_std), cfg))
         loss_sum += loss_fn(model, out, rgb, y, cbcr, cfg.loss, cfg.colorfulness_weight, cfg.rebalance)
         pred_uint8 = (forward_rgb(model, out, y) * 255.0).round()
-        mse = (pred_uint8 - rgb_uint8.permute(0, 3, 1, 2).float()).pow(2).mean(dim=(1, 2, 3))
+        mse = (pred_uint8 - (rgb * 255.0).round()).pow(2).mean(dim=(1, 2, 3))  # the target: a line-art net's has a white page
         mse_sum += (mse / 255.0**2).sum()
         psnr_sum += (10 * torch.log10(255.0**2 / mse.clamp_min(1e-10))).clamp(max=50.0).sum()
     return loss_sum, mse_sum, psnr_sum
@@ -171,8 +172,8 @@ def train(cfg, resume=False, show_progress=True, on_epoch=None):
         torch.set_num_threads(cfg.threads)
     out_dir = Path(cfg.out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
-    train_set = load_sources(cfg.data, "train", cfg.image_size)
-    val_set = load_sources(cfg.data, "test", cfg.image_size)
+    train_set = of_classes(load_sources(cfg.data, "train", cfg.image_size), cfg.classes)
+    val_set = of_classes(load_sources(cfg.data, "test", cfg.image_size), cfg.classes)
     val_images = val_set.images[: cfg.val_limit] if cfg.val_limit else val_set.images
     # Larger images for scale variety are kept at twice their crops' size and cropped each epoch.
     extra_size = cfg.extra_size or cfg.image_size
@@ -181,6 +182,8 @@ def train(cfg, resume=False, show_progress=True, on_epoch=None):
 
     torch.manual_seed(cfg.seed)
     model = create_model(cfg.model, **cfg.model_kwargs)
+    if getattr(model, "task", "color") == "sketch":  # a drawing's page is white (train.lineart)
+        white_pages(train_set.images), white_pages(val_images)
     base = describe_base(cfg.init_from)
     if cfg.init_from:
         init_weights(model, cfg.init_from)
@@ -248,7 +251,7 @@ def train(cfg, resume=False, show_progress=True, on_epoch=None):
             rgb_uint8 = (train_uint8 if pool == 0 else extra_uint8)[index]
             if cfg.augment:
                 rgb_uint8 = augment(rgb_uint8, cfg.image_size if pool == 0 else extra_size, 0.6 if pool == 0 else 0.25, g)
-            rgb, y, cbcr = split_color(rgb_uint8)
+            rgb, y, cbcr = batch_views(model, rgb_uint8)
             x = memory_layout(network_input(model, y, gray_mean, gray_std, cbcr, g if cfg.hints else None, cfg.hints_none), cfg)
             with torch.autocast(device.type, dtype=torch.bfloat16, enabled=amp):
                 out = model(x)

@@ -10,7 +10,7 @@ import numpy as np  # noqa: E402
 import torch  # noqa: E402
 from PIL import Image  # noqa: E402
 
-from .batches import forward_rgb, network_input, split_color  # noqa: E402
+from .batches import batch_views, forward_rgb, network_input  # noqa: E402
 
 __all__ = ["save_loss_curve", "save_grid", "grid_image"]
 
@@ -69,10 +69,10 @@ def grid_image(rows, scale=4, gap=2):
 
 @torch.no_grad()
 def save_grid(model, rgb_uint8, gray_mean, gray_std, path, epoch=None):
-    """Example grid of the network's raw output: rows gray / output / original."""
+    """Example grid of the network's raw output: rows gray (a line-art network: the drawing) / output / original."""
     was_training = model.training
     model.eval()
-    rgb, y, _ = split_color(rgb_uint8)
+    rgb, y, _ = batch_views(model, rgb_uint8)
     out = forward_rgb(model, model(network_input(model, y, gray_mean, gray_std)).float(), y)
     model.train(was_training)
     to_uint8 = lambda t: (t.permute(0, 2, 3, 1).cpu().numpy() * 255).round().clip(0, 255).astype(np.uint8)  # noqa: E731

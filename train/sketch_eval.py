@@ -1,14 +1,16 @@
 """Sketch mode against its targets: line drawings of clip-art, one true-color dab per region.
 
-``python -m train.sketch_eval [--count 50] [--size 256] [--files IMG...] [--json OUT]``
+``python -m train.sketch_eval [--count 50] [--size 256] [--files IMG... | --corpus [--limit N]] [--model M] [--json OUT] [--panels PNG]``
 
 Each colored picture (synthetic clip-art by default: flat-colored ellipses, boxes and polygons on
 a white or colored page; ``--files`` for real clip-art such as the corpus's, all one size) becomes
-a line drawing: black 2-pixel outlines where the color changes, on white. Every region of the
+a line drawing (``train.lineart``): black 2-pixel outlines where the color changes, on white. Every region of the
 drawing (4-connected pixels off the lines once small gaps are closed, as sketch mode sees them; at least ``MIN_REGION`` pixels with room for a dab) gets
 one 3 x 3 dab of its true color, and ``colorize(drawing, mode="sketch", hints=dabs)`` fills it.
 Targets (issue 18): in every region at least 95% of the pixels within Delta E 10 (CIELAB, CIE76)
 of the dab's color, and PSNR against the colored picture at least 6 dB above the drawing's.
+Then the same drawings without any dab, filled by the line-art network alone: colorfulness at
+least a third of the originals' and PSNR not below the drawing's.
 """
 
 import argparse
@@ -22,10 +24,13 @@ from scipy import ndimage
 
 import colorizer
 from colorizer.color import delta_e
-from colorizer.metrics import psnr
+from colorizer.metrics import colorfulness, psnr
 from colorizer.sketch import ink_mask
 
-__all__ = ["clip_art", "line_drawing", "region_dabs", "evaluate_sketch", "main"]
+from .lineart import line_drawing
+
+__all__ = ["clip_art", "region_dabs", "evaluate_sketch", "evaluate_undabbed", "corpus_clip_art", "undabbed_panels", "summarize",
+           "main"]
 
 MIN_REGION = 50  # pixels; smaller slivers are not dabbed (and not scored)
 PALETTE = np.array([[230, 57, 70], [244, 162, 97], [233, 196, 106], [42, 157, 143], [38, 70, 83], [69, 123, 157],
@@ -51,16 +56,6 @@ def clip_art(size, rng):
         else:
             draw.polygon([tuple(int(v) for v in p) for p in rng.integers(0, size, (3, 2))], fill=color)
     return np.asarray(image)
-
-
-def line_drawing(rgb_uint8, width=2):
-    """H x W uint8 gray drawing of a colored picture: black where the color changes (lines
-    ``width`` pixels wide), white elsewhere; and the H x W bool line mask."""
-    change = np.zeros(rgb_uint8.shape[:2], bool)
-    change[:, 1:] |= (rgb_uint8[:, 1:] != rgb_uint8[:, :-1]).any(-1)
-    change[1:, :] |= (rgb_uint8[1:] != rgb_uint8[:-1]).any(-1)
-    lines = ndimage.binary_dilation(change, np.ones((width, width), bool)) if width > 1 else change
-    return np.where(lines, 0, 255).astype(np.uint8), lines
 
 
 def region_dabs(rgb_uint8, drawing, rng, side=3):
@@ -100,31 +95,98 @@ def evaluate_sketch(model, pictures, seed=0):
     return np.array(rows)
 
 
+def evaluate_undabbed(model, pictures):
+    """The drawings with no dab at all, filled by the line-art network alone: per picture (PSNR of
+    the output, PSNR of the drawing, colorfulness of the output, of the picture)."""
+    rows = []
+    for picture in pictures:
+        drawing, _ = line_drawing(picture)
+        out = np.asarray(model.colorize(drawing, mode="sketch"))
+        rows.append((psnr(out, picture), psnr(np.repeat(drawing[..., None], 3, -1), picture), colorfulness(out), colorfulness(picture)))
+    return np.array(rows)
+
+
+def corpus_clip_art(size=128, limit=0):
+    """The corpus's clip-art test images (``train.corpus``; every source of kind "clipart") as
+    N x size x size x 3 uint8, thinned evenly to at most ``limit`` (0: all)."""
+    from .corpus import sources_of_kind
+    from .data import default_corpus, load_sources, of_classes
+
+    images = of_classes(load_sources([str(default_corpus())], "test", size), sources_of_kind("clipart")).images
+    return images[:: -(-len(images) // limit)] if limit and len(images) > limit else images
+
+
+def undabbed_panels(model, pictures, count=16):
+    """One PIL image: ``count`` pictures evenly spread, each as drawing | the line-art network
+    alone (no dab) | original, in two columns of such rows."""
+    tiles = []
+    for picture in pictures[:: max(1, len(pictures) // count)][:count]:
+        drawing = np.repeat(line_drawing(picture)[0][..., None], 3, axis=-1)
+        out = np.asarray(model.colorize(drawing[..., 0], mode="sketch"))
+        tiles.append(np.concatenate([drawing, out, picture], axis=1))
+    half = -(-len(tiles) // 2)
+    columns = [np.concatenate(tiles[:half], axis=0), np.concatenate(tiles[half:] or [np.full_like(tiles[0], 255)], axis=0)]
+    if columns[1].shape != columns[0].shape:
+        columns[1] = np.pad(columns[1], ((0, columns[0].shape[0] - columns[1].shape[0]), (0, 0), (0, 0)), constant_values=255)
+    return Image.fromarray(np.concatenate([columns[0], np.full((columns[0].shape[0], 8, 3), 255, np.uint8), columns[1]], axis=1))
+
+
+def summarize(dabbed, undabbed):
+    """{metric: value} of :func:`evaluate_sketch` and :func:`evaluate_undabbed` rows (the model
+    card's and the JSON's numbers)."""
+    worst, out_psnr, drawing_psnr = dabbed.T
+    psnr_none, drawing_none, colorful, colorful_original = undabbed.T
+    return {"pictures": len(dabbed), "worst_region_share_min": float(worst.min()), "worst_region_share_mean": float(worst.mean()),
+            "pictures_meeting_share": float((worst >= 0.95).mean()), "psnr": float(out_psnr.mean()),
+            "psnr_drawing": float(drawing_psnr.mean()), "psnr_gain_min": float(np.min(out_psnr - drawing_psnr)),
+            "undabbed_psnr": float(psnr_none.mean()), "undabbed_psnr_drawing": float(drawing_none.mean()),
+            "undabbed_below_drawing": float((psnr_none < drawing_none).mean()), "undabbed_colorfulness": float(colorful.mean()),
+            "colorfulness_original": float(colorful_original.mean())}
+
+
+def report(numbers):
+    """Printed lines for :func:`summarize`'s numbers, with the issue's targets."""
+    n = numbers
+    return [f"{n['pictures']} pictures, one true-color dab per region: worst region within Delta E 10: min "
+            f"{100 * n['worst_region_share_min']:.1f}%, mean {100 * n['worst_region_share_mean']:.1f}% (target >= 95%); pictures "
+            f"meeting it {100 * n['pictures_meeting_share']:.0f}%",
+            f"  PSNR: filled {n['psnr']:.2f} dB, drawing {n['psnr_drawing']:.2f} dB, gain {n['psnr'] - n['psnr_drawing']:+.2f} dB "
+            f"(smallest {n['psnr_gain_min']:+.2f}; target >= +6)",
+            f"no dabs (the line-art network alone): PSNR {n['undabbed_psnr']:.2f} dB vs the drawing's {n['undabbed_psnr_drawing']:.2f} "
+            f"(target: not below), {100 * n['undabbed_below_drawing']:.0f}% of pictures below it; colorfulness "
+            f"{n['undabbed_colorfulness']:.1f} of the originals' {n['colorfulness_original']:.1f} "
+            f"(ratio {n['undabbed_colorfulness'] / n['colorfulness_original']:.2f}, target >= 0.33)"]
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(prog="python -m train.sketch_eval", description=__doc__.split("\n\n")[0])
     parser.add_argument("--count", type=int, default=50, help="synthetic pictures")
     parser.add_argument("--size", type=int, default=256)
     parser.add_argument("--files", nargs="*", default=[], help="colored clip-art files instead of synthetic pictures")
+    parser.add_argument("--corpus", action="store_true", help="the corpus's clip-art test images at --size (python -m train.corpus)")
+    parser.add_argument("--limit", type=int, default=0, help="with --corpus: at most N pictures, evenly spread")
+    parser.add_argument("--model", default=None, help="a line-art weights folder or name (default: the shipped one)")
     parser.add_argument("--json", default=None)
+    parser.add_argument("--panels", default=None, help="PNG: drawing | network alone | original for 16 of the pictures")
     args = parser.parse_args(argv)
     rng = np.random.default_rng(0)
     try:
-        pictures = [np.asarray(colorizer.open_image(f).convert("RGB")) for f in args.files] or \
-            [clip_art(args.size, rng) for _ in range(args.count)]
-        model = colorizer.load()  # sketch mode uses no network yet; load() gives the pipeline
+        if args.corpus:
+            pictures = list(corpus_clip_art(args.size, args.limit))
+        else:
+            pictures = [np.asarray(colorizer.open_image(f).convert("RGB")) for f in args.files] or \
+                [clip_art(args.size, rng) for _ in range(args.count)]
+        model = colorizer.load(args.model)  # any colorizer's sketch mode uses the shipped line-art network
     except (colorizer.WeightsError, colorizer.ImageInputError, OSError, ValueError) as e:
         print(f"error: {e}", file=sys.stderr)
         return 1
-    rows = evaluate_sketch(model, pictures)
-    worst, out_psnr, drawing_psnr = rows.T
-    print(f"{len(rows)} pictures: worst region within Delta E 10: min {100 * worst.min():.1f}%, mean {100 * worst.mean():.1f}% "
-          f"(target >= 95%); pictures meeting it {(worst >= 0.95).mean() * 100:.0f}%")
-    print(f"PSNR: filled {out_psnr.mean():.2f} dB, drawing {drawing_psnr.mean():.2f} dB, gain {np.mean(out_psnr - drawing_psnr):+.2f} dB "
-          f"(smallest {np.min(out_psnr - drawing_psnr):+.2f}; target >= +6)")
+    numbers = summarize(evaluate_sketch(model, pictures), evaluate_undabbed(model, pictures))
+    print("\n".join(report(numbers)))
+    if args.panels:
+        undabbed_panels(model, pictures).save(args.panels)
     if args.json:
         with open(args.json, "w") as f:
-            json.dump({"pictures": len(rows), "worst_region_share_min": float(worst.min()), "worst_region_share_mean": float(worst.mean()),
-                       "psnr": float(out_psnr.mean()), "psnr_drawing": float(drawing_psnr.mean())}, f, indent=2)
+            json.dump(numbers, f, indent=2)
     return 0
 
 

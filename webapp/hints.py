@@ -25,7 +25,7 @@ from webapp.guard import EDITOR_MAX_PIXELS, raw_editor
 from webapp.widgets import PRIVATE, image_out, quiet, raw_image
 from colorizer.images import is_gray
 from colorizer.metrics import psnr
-from colorizer.pipeline import takes_hints
+from colorizer.shipped import takes_hints
 
 __all__ = ["HintHandlers", "hints_tab", "hint_editor", "editor_value", "display_copy", "hint_image", "parse_hints_json"]
 
