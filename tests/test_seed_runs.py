@@ -105,11 +105,12 @@ def test_card_from_a_fake_2000_epoch_history(tmp_path, name):
 
 
 def test_the_first_run_gets_the_machine_when_it_would_not_finish_in_time(tmp_path, tiny_data):
-    # 10**6 epochs cannot finish in a minute: the other run (left alone, 5 min) is stopped at a report,
-    # cleanly; the first stops after 20 epochs (stop_after) still projecting 10**6.
+    # 10**6 epochs cannot finish in a minute: the other run (left alone, 90 s) is stopped at a report,
+    # cleanly; the first stops after 60 epochs (stop_after) still projecting 10**6. It must be seen
+    # running at two reports: 20 epochs were once over before that on a loaded machine.
     configs = {name: seed_runs._config(name, data=[str(tiny_data)], device="cpu", epochs=10**6, out_dir=str(tmp_path / name),
                                        threads=1, **limit, **SMALL)
-               for name, limit in (("seed_cnn_half", {"stop_after": 20}), ("seed_cnn_plateau", {"max_minutes": 5.0}))}
+               for name, limit in (("seed_cnn_half", {"stop_after": 60}), ("seed_cnn_plateau", {"max_minutes": 1.5}))}
     lines, started = [], time.monotonic()
     errors, stopped = seed_runs._train_threads(configs, False, started + 60, lines.append, report_s=0.2)
     assert errors == {"seed_cnn_half": None, "seed_cnn_plateau": None} and stopped == ["seed_cnn_plateau"]
