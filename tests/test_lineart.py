@@ -107,3 +107,14 @@ def test_the_colorfulness_term_leaves_a_white_page_out():
     tinted = rgb.clone()
     tinted[..., :2, :] = torch.tensor([0.8, 1.0, 1.0]).reshape(3, 1, 1)  # a pale cyan page
     assert colorfulness_torch(tinted, page) == colorfulness_torch(rgb, page)  # ... so tinting it gains nothing
+
+
+def test_the_shipped_line_art_network_fills_a_shape_and_leaves_the_page_white(monkeypatch):
+    monkeypatch.delenv("COLORIZER_WEIGHTS", raising=False)
+    if "sketch_lineart" not in colorizer.shipped_models("sketch"):
+        pytest.skip("no shipped line-art network")
+    out = np.asarray(colorizer.load("sketch_lineart").colorize(house(), mode="sketch")).astype(int)
+    inside = out[30:67, 30:67].reshape(-1, 3)
+    assert (inside == inside[0]).all() and np.ptp(inside[0]) > 20  # flat, and a color, not gray or white
+    assert (out[:20] == 255).all() and (out[80:] == 255).all()  # the page
+    assert (out[48, 24] < 60).all()  # the line as drawn
