@@ -7,7 +7,10 @@ what the rest of the code needs to know about it:
 - ``output``: "rgb" (N x 3 x H x W in [0, 1]) or "cbcr" (N x 2 x H x W, centred chroma).
 - ``fixed_size``: the only input size it accepts (the seed networks' fully connected decoder
   fixes 32), or None for any size (a multiple of ``size_multiple``).
-- ``in_channels``: 1 (gray only) or more (gray plus hint channels).
+- ``in_channels``: 1 (gray only) or more (gray plus hint channels; a line-art network: its page
+  mask).
+- ``task``: "color" (gray in, colors out; what :func:`register` sets when a class says nothing)
+  or "sketch" (a line-art network of sketch mode, ``colorizer.sketch``: never a photo colorizer).
 
 Networks never see files, PIL images or devices.
 """
@@ -15,7 +18,7 @@ Networks never see files, PIL images or devices.
 import torch
 import torch.nn as nn
 
-__all__ = ["register", "create_model", "list_models", "model_info", "SeedCNN", "SeedUNet"]
+__all__ = ["register", "create_model", "list_models", "model_info", "accepts_hints", "SeedCNN", "SeedUNet"]
 
 _REGISTRY = {}
 
@@ -28,6 +31,7 @@ def register(name):
             raise ValueError(f"model {name!r} is registered twice")
         _REGISTRY[name] = cls
         cls.registry_name = name
+        cls.task = getattr(cls, "task", "color")
         return cls
 
     return wrap
@@ -36,6 +40,12 @@ def register(name):
 def list_models():
     """Names of all registered networks, sorted."""
     return sorted(_REGISTRY)
+
+
+def accepts_hints(network):
+    """Whether a network (registered class or instance) takes color hint channels: a colorizer
+    with more than the gray channel."""
+    return network.in_channels > 1 and network.task == "color"
 
 
 def model_info(name):

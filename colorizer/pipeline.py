@@ -22,6 +22,7 @@ from .bins import TEMPERATURE, decode
 from .color import fit_chroma_torch, rgb_to_ycbcr_torch, to_gray, ycbcr_to_rgb_torch
 from .hints import hint_channels, parse_hints
 from .images import open_image
+from .models import accepts_hints
 from .upsample import guided_upsample, resize
 from .propagate import propagate_strokes
 from .shipped import _warn_once, best_model_name, default_model_name, shipped_models, takes_hints, weights_dir
@@ -72,7 +73,7 @@ class Colorizer:
 
     @property
     def accepts_hints(self):
-        return self.model.in_channels > 1 and getattr(self.model, "task", "color") == "color"
+        return accepts_hints(self.model)
 
     def working_shape(self, height, width, scale=1.0):
         """(h, w) the network sees for an H x W input (``scale``: one of ``scales``)."""
@@ -83,10 +84,12 @@ class Colorizer:
         return tuple(max(m, round(side * shrink * scale / m) * m) for side in (height, width))
 
     def _network(self, y_small, hints=None, flip_average=True):
-        """Gray y_small N x 1 x h x w in [0, 1] (+ hint channels N x 3 x h x w) -> network output."""
+        """Gray y_small N x 1 x h x w in [0, 1] (+ the network's other input channels: hints
+        N x 3 x h x w, zeros if None; a line-art network's page mask) -> network output."""
         x = (y_small * 255.0 - self.gray_mean) / self.gray_std
-        if self.accepts_hints:
-            x = torch.cat([x, torch.zeros(x.shape[0], 3, *x.shape[-2:]) if hints is None else hints.to(x)], dim=1)
+        if self.model.in_channels > 1:
+            extra = torch.zeros(x.shape[0], self.model.in_channels - 1, *x.shape[-2:]) if hints is None else hints.to(x)
+            x = torch.cat([x, extra], dim=1)
         out = self.model(x)
         if self.flip_average and flip_average:  # a cheap ensemble: the network is not mirror-symmetric, the world mostly is
             out = 0.5 * (out + self.model(x.flip(-1)).flip(-1))
@@ -165,7 +168,7 @@ class Colorizer:
         """
         if mode not in MODES:
             raise ValueError(f"unknown mode {mode!r}; choose one of {MODES}")
-        if mode != "sketch" and getattr(self.model, "task", "color") == "sketch":
+        if mode != "sketch" and self.model.task == "sketch":
             raise ValueError(f"model {self.name!r} is a line-art network: it colors drawings, mode 'sketch'")
         if vividness is not None:
             check_vividness(vividness)  # before any work on the image
@@ -191,19 +194,15 @@ class Colorizer:
         dabs as ``hint_colors`` gives them -> RGB 1 x 3 x H x W in [0, 1]. Regions without a dab
         take a line-art network's colors: this network if it is one, else the shipped one; with
         none they stay white."""
-        lineart = self if getattr(self.model, "task", "color") == "sketch" else shipped_lineart()
+        lineart = self if self.model.task == "sketch" else shipped_lineart()
         return fill_sketch(y_full, dabs, None if lineart is None else lineart.lineart_colors)
 
     @torch.inference_mode()
     def lineart_colors(self, lines):
         """A line-art network's colors for a drawing's closed lines (H x W bool): RGB 1 x 3 x H x W
         in [0, 1], the network run on ``network_drawing`` (drawing and page) at the working size, enlarged."""
-        x = network_drawing(lines, self.working_shape(*lines.shape))
-        x[:, :1] = (x[:, :1] * 255.0 - self.gray_mean) / self.gray_std
-        out = self.model(x)
-        if self.flip_average:
-            out = 0.5 * (out + self.model(x.flip(-1)).flip(-1))
-        return resize(out, tuple(lines.shape)).clamp_(0, 1)
+        drawing = network_drawing(lines, self.working_shape(*lines.shape))
+        return resize(self._network(drawing[:, :1], drawing[:, 1:]), tuple(lines.shape)).clamp_(0, 1)
 
     @staticmethod
     def luminance(pil):

@@ -10,12 +10,12 @@ import math
 import os
 from pathlib import Path
 
-from .models import model_info
+from .models import accepts_hints, model_info
 from .weights import WeightsError, read_config
 
 __all__ = ["weights_dir", "shipped_models", "default_model_name", "best_model_name", "takes_hints", "task_of"]
 
-log = logging.getLogger("colorizer.pipeline")
+log = logging.getLogger(__name__)
 
 
 def weights_dir():
@@ -79,8 +79,7 @@ def default_model_name(names=None):
 def takes_hints(config):
     """Whether the network a weights config names takes color hints (False if it names none)."""
     try:
-        info = model_info(config["architecture"]["name"])
-        return info.in_channels > 1 and getattr(info, "task", "color") == "color"
+        return accepts_hints(model_info(config["architecture"]["name"]))
     except (KeyError, TypeError):
         return False
 
@@ -88,6 +87,6 @@ def takes_hints(config):
 def task_of(config):
     """"sketch" for a weights config of a line-art network, else "color" (also for unknown names)."""
     try:
-        return getattr(model_info(config["architecture"]["name"]), "task", "color")
+        return model_info(config["architecture"]["name"]).task
     except (KeyError, TypeError):
         return "color"

@@ -22,7 +22,7 @@ CONFIG = {"architecture": {"name": "stand-in"}, "normalization": {"gray_mean": 1
 class FloodNet(torch.nn.Module):
     """Gray + (Cb, Cr, mask) hint channels -> the mean hint chroma everywhere (0 without hints)."""
 
-    in_channels, output, fixed_size, size_multiple = 4, "chroma", None, 1
+    in_channels, output, fixed_size, size_multiple, task = 4, "chroma", None, 1, "color"
 
     def forward(self, x):
         mask = x[:, 3:4]

@@ -56,7 +56,7 @@ def batch_views(model, rgb_uint8):
     """(target rgb, network's gray input y, cbcr) of N x H x W x 3 uint8 pictures for ``model``:
     :func:`split_color`, or for a line-art network (``task == "sketch"``) the picture with a white
     page and its line drawing (``train.lineart``)."""
-    if getattr(model, "task", "color") != "sketch":
+    if model.task != "sketch":
         return split_color(rgb_uint8)
     rgb, drawing = drawing_views(rgb_uint8)
     return rgb, drawing, rgb_to_ycbcr_torch(rgb)[:, 1:]
@@ -114,7 +114,7 @@ def network_input(model, y, gray_mean, gray_std, cbcr=None, generator=None, p_no
     of the images gets none) for ``model``; for a line-art network, the standardized drawing and
     its page mask."""
     x = (y * 255.0 - gray_mean) / gray_std
-    if getattr(model, "task", "color") == "sketch":  # a line-art network: y is the drawing; + its page
+    if model.task == "sketch":  # a line-art network: y is the drawing; + its page
         return torch.cat([x, page_mask(y)], dim=1)
     if model.in_channels == 1:
         return x
@@ -196,7 +196,7 @@ def loss_fn(model, out, rgb, y, cbcr, kind, colorfulness_weight=0.0, rebalance=1
     if colorfulness_weight:
         # A line-art network's white page is left out: a tinted page would raise the color spread
         # cheaply (it did: pages came out pale cyan, Delta E 6-14 from white).
-        mask = (rgb < 1).any(dim=1) if getattr(model, "task", "color") == "sketch" else None
+        mask = (rgb < 1).any(dim=1) if model.task == "sketch" else None
         deficit = (colorfulness_torch(rgb, mask) - colorfulness_torch(rgb_pred, mask)).relu()
         loss = loss + colorfulness_weight * deficit.mean()
     return loss

@@ -12,6 +12,7 @@ import typing
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from .corpus import sources_of_kind
 from .data import default_corpus
 
 __all__ = ["TrainConfig", "PRESETS", "DATA_DIR", "parse_args", "config_from_dict"]
@@ -257,6 +258,6 @@ PRESETS["chroma_bins_corpus"] = {**PRESETS["chroma_bins"], "init_from": "weights
 # cosine cycle (about 40 minutes on this 2-core CPU).
 PRESETS["lineart"] = {**PRESETS["chroma"], "model": "lineart_unet", "loss": "mse_rgb", "colorfulness_weight": 0.001,
                       "data": [CORPUS_128],
-                      "classes": ["openclipart-png", "tuxpaint-stamps-default", "wesnoth-1.16-data", "hedgewars-data"],
+                      "classes": sources_of_kind("clipart"),
                       "extra_train_data": [], "image_size": 96, "epochs": 48, "amp": "bf16", "channels_last": True,
                       "working_size": 128, "flip_average": False, "out_dir": "runs/lineart", "export": "weights/sketch_lineart"}

@@ -35,7 +35,7 @@ def check_config(cfg):
     """ValueError (one line) for settings the graphed epoch cannot replay: augmentation, hints and
     the extra set draw on the host every step; torch.compile makes graphs of its own."""
     unsupported = [name for name in ("augment", "hints", "extra_train_data", "compile") if getattr(cfg, name)]
-    if getattr(model_info(cfg.model), "task", "color") == "sketch":
+    if model_info(cfg.model).task == "sketch":
         unsupported.append(f"the line-art network {cfg.model} (its drawings are made each step)")
     if unsupported:
         raise ValueError(f"cuda_graph=true cannot be used with {', '.join(unsupported)}; turn them or cuda_graph off")

@@ -14,7 +14,7 @@ import sys
 from pathlib import Path
 
 import colorizer
-from colorizer.models import create_model
+from colorizer.models import accepts_hints, create_model
 from colorizer.bins import TEMPERATURE
 from colorizer.shipped import task_of
 from colorizer.weights import atomic_write_bytes, check_vividness, inference_scales, save_weights
@@ -148,7 +148,7 @@ def export_run(checkpoint_path, folder, dtype="auto", run_eval=True, working_siz
         if model.output == "rgb":  # the raw network output, as the original project showed it
             raw = _evaluate_sources(evaluated, sources, train_config["image_size"], mode="seed", limit=eval_limit)
             config["metrics"]["evaluation_seed_mode"] = {name: table["pooled"] for name, table in raw.items()}
-        if model.in_channels > 1:  # hint networks: PSNR against the number of hints, first test set
+        if accepts_hints(model):  # hint networks: PSNR against the number of hints, first test set
             from .hint_curve import hint_curve
 
             images = _test_set(sources[0], train_config["image_size"], eval_limit).images

@@ -182,8 +182,9 @@ def train(cfg, resume=False, show_progress=True, on_epoch=None):
 
     torch.manual_seed(cfg.seed)
     model = create_model(cfg.model, **cfg.model_kwargs)
-    if getattr(model, "task", "color") == "sketch":  # a drawing's page is white (train.lineart)
-        white_pages(train_set.images), white_pages(val_images)
+    if model.task == "sketch":  # a drawing's page is white (train.lineart)
+        for images in (train_set.images, val_images):
+            white_pages(images)
     base = describe_base(cfg.init_from)
     if cfg.init_from:
         init_weights(model, cfg.init_from)
