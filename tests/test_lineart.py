@@ -95,6 +95,18 @@ def test_a_trained_line_art_network_fills_only_undabbed_regions(tmp_path, tiny_d
     assert Image.open(tmp_path / "p.png").width == 2 * 3 * 64 + 8
     numbers = json.loads((tmp_path / "s.json").read_text())
     assert numbers["pictures"] == 2 and numbers["worst_region_share_min"] >= 0.95 and numbers["undabbed_colorfulness"] > 0
+    assert numbers["psnr"] <= numbers["psnr_perfect_fill"] and 0 < numbers["line_share"] < 0.5  # no fill beats the picture itself
+
+
+def test_the_perfect_fill_is_the_picture_with_the_lines_drawn_on_it():
+    from train.sketch_eval import perfect_fill
+
+    picture = np.zeros((6, 6, 3), np.uint8)
+    picture[:] = (200, 30, 40)
+    drawing = np.full((6, 6), 255, np.uint8)
+    drawing[:, 2] = 0
+    out = perfect_fill(picture, drawing)
+    assert (out[:, 2] == 0).all() and (out[:, [0, 1, 3, 4, 5]] == (200, 30, 40)).all() and (picture[:, 2] == (200, 30, 40)).all()
 
 
 def test_the_colorfulness_term_leaves_a_white_page_out():

@@ -241,6 +241,10 @@ def model_card(name, config, evaluation, history, grids, examples=None, blurb=No
             f"| no dab: this network alone | {n['undabbed_psnr']:.2f} | {n['undabbed_psnr_drawing']:.2f} |"
             f" {100 * n['undabbed_below_drawing']:.0f}% | {n['undabbed_colorfulness']:.1f} ({n['colorfulness_original']:.1f}) | – |",
             "",
+            *([f"The most any fill that keeps the lines as drawn can reach (the colored picture itself off the lines):"
+               f" {n['psnr_perfect_fill']:.2f} dB, so a gain of {n['psnr_perfect_fill'] - n['psnr_drawing']:+.2f} dB over the"
+               f" drawing is the ceiling here: the lines, black in the drawing and colored in the original, cover"
+               f" {100 * n['line_share']:.0f}% of these pictures' pixels.", ""] if "psnr_perfect_fill" in n else []),
             "16 of them, evenly spread: drawing | this network alone (no dab) | original.",
             "",
             "![drawing | network alone | original](panels.png)",

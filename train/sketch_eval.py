@@ -8,7 +8,9 @@ a line drawing (``train.lineart``): black 2-pixel outlines where the color chang
 drawing (4-connected pixels off the lines once small gaps are closed, as sketch mode sees them; at least ``MIN_REGION`` pixels with room for a dab) gets
 one 3 x 3 dab of its true color, and ``colorize(drawing, mode="sketch", hints=dabs)`` fills it.
 Targets (issue 18): in every region at least 95% of the pixels within Delta E 10 (CIELAB, CIE76)
-of the dab's color, and PSNR against the colored picture at least 6 dB above the drawing's.
+of the dab's color, and PSNR against the colored picture at least 6 dB above the drawing's. Beside
+it the perfect fill: the colored picture itself off the lines, the lines as drawn (sketch mode keeps
+them), the most any fill can reach: the lines are black in the drawing and colored in the picture.
 Then the same drawings without any dab, filled by the line-art network alone: colorfulness at
 least a third of the originals' and PSNR not below the drawing's.
 """
@@ -29,7 +31,7 @@ from colorizer.sketch import ink_mask
 
 from .lineart import line_drawing
 
-__all__ = ["clip_art", "region_dabs", "evaluate_sketch", "evaluate_undabbed", "corpus_clip_art", "undabbed_panels", "summarize",
+__all__ = ["clip_art", "region_dabs", "perfect_fill", "evaluate_sketch", "evaluate_undabbed", "corpus_clip_art", "undabbed_panels", "summarize",
            "main"]
 
 MIN_REGION = 50  # pixels; smaller slivers are not dabbed (and not scored)
@@ -81,9 +83,19 @@ def region_dabs(rgb_uint8, drawing, rng, side=3):
     return labels, scored, hints
 
 
+def perfect_fill(picture, drawing):
+    """H x W x 3 uint8: the colored picture with the drawing's lines on it, the best output a fill
+    that keeps the lines as drawn can give."""
+    lines = drawing < 128
+    out = picture.copy()
+    out[lines] = drawing[lines][:, None]
+    return out
+
+
 def evaluate_sketch(model, pictures, seed=0):
     """Per picture: (worst region's share of pixels within Delta E 10, PSNR of the output,
-    PSNR of the drawing), both PSNR against the colored picture."""
+    PSNR of the drawing, PSNR of the perfect fill, share of pixels on the lines), all PSNR against
+    the colored picture."""
     rng = np.random.default_rng(seed)
     rows = []
     for picture in pictures:
@@ -91,7 +103,8 @@ def evaluate_sketch(model, pictures, seed=0):
         labels, scored, hints = region_dabs(picture, drawing, rng)
         out = np.asarray(model.colorize(drawing, mode="sketch", hints=hints))
         shares = [float((delta_e(out[labels == r] / 255.0, np.asarray(c) / 255.0) <= 10).mean()) for r, c in scored]
-        rows.append((min(shares) if shares else 1.0, psnr(out, picture), psnr(np.repeat(drawing[..., None], 3, -1), picture)))
+        rows.append((min(shares) if shares else 1.0, psnr(out, picture), psnr(np.repeat(drawing[..., None], 3, -1), picture),
+                     psnr(perfect_fill(picture, drawing), picture), float((drawing < 128).mean())))
     return np.array(rows)
 
 
@@ -134,11 +147,12 @@ def undabbed_panels(model, pictures, count=16):
 def summarize(dabbed, undabbed):
     """{metric: value} of :func:`evaluate_sketch` and :func:`evaluate_undabbed` rows (the model
     card's and the JSON's numbers)."""
-    worst, out_psnr, drawing_psnr = dabbed.T
+    worst, out_psnr, drawing_psnr, perfect_psnr, line_share = dabbed.T
     psnr_none, drawing_none, colorful, colorful_original = undabbed.T
     return {"pictures": len(dabbed), "worst_region_share_min": float(worst.min()), "worst_region_share_mean": float(worst.mean()),
             "pictures_meeting_share": float((worst >= 0.95).mean()), "psnr": float(out_psnr.mean()),
             "psnr_drawing": float(drawing_psnr.mean()), "psnr_gain_min": float(np.min(out_psnr - drawing_psnr)),
+            "psnr_perfect_fill": float(perfect_psnr.mean()), "line_share": float(line_share.mean()),
             "undabbed_psnr": float(psnr_none.mean()), "undabbed_psnr_drawing": float(drawing_none.mean()),
             "undabbed_below_drawing": float((psnr_none < drawing_none).mean()), "undabbed_colorfulness": float(colorful.mean()),
             "colorfulness_original": float(colorful_original.mean())}
@@ -151,7 +165,9 @@ def report(numbers):
             f"{100 * n['worst_region_share_min']:.1f}%, mean {100 * n['worst_region_share_mean']:.1f}% (target >= 95%); pictures "
             f"meeting it {100 * n['pictures_meeting_share']:.0f}%",
             f"  PSNR: filled {n['psnr']:.2f} dB, drawing {n['psnr_drawing']:.2f} dB, gain {n['psnr'] - n['psnr_drawing']:+.2f} dB "
-            f"(smallest {n['psnr_gain_min']:+.2f}; target >= +6)",
+            f"(smallest {n['psnr_gain_min']:+.2f}; target >= +6); the perfect fill (the picture off the lines, the lines as "
+            f"drawn) {n['psnr_perfect_fill']:.2f} dB, gain {n['psnr_perfect_fill'] - n['psnr_drawing']:+.2f}; lines cover "
+            f"{100 * n['line_share']:.0f}% of the pixels",
             f"no dabs (the line-art network alone): PSNR {n['undabbed_psnr']:.2f} dB vs the drawing's {n['undabbed_psnr_drawing']:.2f} "
             f"(target: not below), {100 * n['undabbed_below_drawing']:.0f}% of pictures below it; colorfulness "
             f"{n['undabbed_colorfulness']:.1f} of the originals' {n['colorfulness_original']:.1f} "
