@@ -75,7 +75,7 @@ def export_run(checkpoint_path, folder, dtype="auto", run_eval=True, working_siz
     scales: relative working sizes whose outputs inference averages (default: 1.0 alone);
     default: mark the model as the one ``colorizer.load()`` serves, whatever its PSNR.
     vividness, vividness_beta: bin networks' decoding (default: the training config's);
-    temperature, prior_mix: theirs too (default: colorizer.bins.TEMPERATURE, 0).
+    temperature, prior_mix: theirs too (default: colorizer.bins.TEMPERATURE; the training config's).
     eval_limit: evaluate on at most this many images of each test set, evenly spread (0 = all).
     ValueError for settings that ``colorizer.load`` would refuse, before anything is written."""
     scales = inference_scales([1.0] if scales is None else scales)
@@ -89,7 +89,7 @@ def export_run(checkpoint_path, folder, dtype="auto", run_eval=True, working_siz
         bins = {"vividness": check_vividness(train_config.get("vividness", 0.0) if vividness is None else vividness),
                 "vividness_beta": float(train_config.get("vividness_beta", 0.5) if vividness_beta is None else vividness_beta),
                 "temperature": TEMPERATURE if temperature is None else float(temperature),
-                "prior_mix": 0.0 if prior_mix is None else float(prior_mix)}
+                "prior_mix": float(train_config.get("prior_mix", 0.0) if prior_mix is None else prior_mix)}
         for key in ("vividness_beta", "temperature"):
             if not 0 < bins[key] < math.inf:
                 raise ValueError(f"{key} must be positive and finite, got {bins[key]}")

@@ -28,9 +28,9 @@ __all__ = ["train", "TrainingDiverged"]
 
 CHECKPOINT = "checkpoint.safetensors"
 # Settings that may differ between a run and its resumption; all others must match. None of them
-# alters the training itself (the last two are only recorded for inference, in the export).
+# alters the training itself (the inference settings are only recorded, for the export).
 RESUMABLE_CHANGES = {"epochs", "max_minutes", "stop_after", "export", "device", "threads", "grid_epochs", "keep_epochs",
-                     "checkpoint_every", "working_size", "flip_average", "vividness", "vividness_beta",
+                     "checkpoint_every", "working_size", "flip_average", "vividness", "vividness_beta", "prior_mix",
                      "export_eval_limit"}
 
 
