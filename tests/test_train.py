@@ -354,7 +354,7 @@ def test_extra_images_are_cropped_at_extra_size(tmp_path, tiny_data, tiny_big, m
 
 def test_a_bin_run_exports_the_decoding_its_config_names(tmp_path, tiny_data):
     assert {k: PRESETS["chroma_bins"][k] for k in ("vividness", "vividness_beta", "prior_mix")} == \
-        {"vividness": 0.33, "vividness_beta": 0.75, "prior_mix": 0.05}  # what the shipped bin network decodes with
+        {"vividness": 0.25, "vividness_beta": 0.75, "prior_mix": 0.05}  # what the shipped bin network decodes with
     run = loop.train(tiny_config(tmp_path, tiny_data, model="chroma_bins_hints", loss="ce_bins", epochs=1, vividness=0.4,
                                  vividness_beta=0.6, prior_mix=0.05), show_progress=False)
     config = export_run(run / "checkpoint.safetensors", tmp_path / "bins", run_eval=False)

@@ -236,7 +236,7 @@ CORPUS_128 = str(default_corpus())  # where python -m train.corpus writes it
 PRESETS["chroma_bins"] = {**PRESETS["chroma"], "model": "chroma_bins_hints", "hints": True, "hints_none": 0.75, "loss": "ce_bins",
                           "extra_train_data": [str(DATA_DIR / "linnaeus5-128.tar.gz"), CORPUS_128], "extra_share": 0.5,
                           "extra_size": 64, "epochs": 150, "amp": "bf16", "channels_last": True, "working_size": 64,
-                          "vividness": 0.33, "vividness_beta": 0.75, "prior_mix": 0.05,  # the decoding chosen on the frontier
+                          "vividness": 0.25, "vividness_beta": 0.75, "prior_mix": 0.05,  # the decoding chosen on the frontier
                           "val_limit": 2000, "out_dir": "runs/bins", "export": "weights/chroma_bins_hints"}
 # What 2 contended AVX2 cores afford in an hour (no AMX or AVX-512 bf16 on this machine: bf16 autocast
 # measured no faster than float32 here, about 10 images/s a training step under load): the trunk
