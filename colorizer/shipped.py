@@ -76,17 +76,21 @@ def default_model_name(names=None):
     return best_model_name(models)
 
 
+def _network_class(config):
+    """The registered class a weights config names, or None if it names none."""
+    try:
+        return model_info(config["architecture"]["name"])
+    except (KeyError, TypeError):
+        return None
+
+
 def takes_hints(config):
     """Whether the network a weights config names takes color hints (False if it names none)."""
-    try:
-        return accepts_hints(model_info(config["architecture"]["name"]))
-    except (KeyError, TypeError):
-        return False
+    network = _network_class(config)
+    return network is not None and accepts_hints(network)
 
 
 def task_of(config):
     """"sketch" for a weights config of a line-art network, else "color" (also for unknown names)."""
-    try:
-        return model_info(config["architecture"]["name"]).task
-    except (KeyError, TypeError):
-        return "color"
+    network = _network_class(config)
+    return "color" if network is None else network.task

@@ -99,12 +99,12 @@ def evaluate_sketch(model, pictures, seed=0):
     rng = np.random.default_rng(seed)
     rows = []
     for picture in pictures:
-        drawing, _ = line_drawing(picture)
+        drawing, lines = line_drawing(picture)
         labels, scored, hints = region_dabs(picture, drawing, rng)
         out = np.asarray(model.colorize(drawing, mode="sketch", hints=hints))
         shares = [float((delta_e(out[labels == r] / 255.0, np.asarray(c) / 255.0) <= 10).mean()) for r, c in scored]
         rows.append((min(shares) if shares else 1.0, psnr(out, picture), psnr(np.repeat(drawing[..., None], 3, -1), picture),
-                     psnr(perfect_fill(picture, drawing), picture), float((drawing < 128).mean())))
+                     psnr(perfect_fill(picture, drawing), picture), float(lines.mean())))
     return np.array(rows)
 
 
