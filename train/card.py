@@ -238,7 +238,7 @@ def model_card(name, config, evaluation, history, grids, examples=None, blurb=No
             "| --- | ---: | ---: | ---: | --- | --- |",
             f"| one true-color dab per region | {n['psnr']:.2f} | {n['psnr_drawing']:.2f} | – | – |"
             f" min {100 * n['worst_region_share_min']:.1f}%, mean {100 * n['worst_region_share_mean']:.1f}% |",
-            f"| no dab: this network alone | {n['undabbed_psnr']:.2f} | {n['undabbed_psnr_drawing']:.2f} |"
+            f"| no dab: this network alone | {n['undabbed_psnr']:.2f} | {n['psnr_drawing']:.2f} |"
             f" {100 * n['undabbed_below_drawing']:.0f}% | {n['undabbed_colorfulness']:.1f} ({n['colorfulness_original']:.1f}) | – |",
             "",
             *([f"The most any fill that keeps the lines as drawn can reach (the colored picture itself off the lines):"
