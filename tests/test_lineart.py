@@ -14,7 +14,8 @@ from train import loop
 from train.config import TrainConfig
 from train.data import DataError, load_sources, of_classes
 from train.export import export_run
-from train.lineart import drawing_views, line_drawing, outlines, white_page, white_pages
+from train.data import ImageSet
+from train.lineart import drawing_views, line_drawing, outlines, white_class_pages, white_page, white_pages
 
 pytestmark = pytest.mark.usefixtures("shared_cache")
 
@@ -36,11 +37,35 @@ def test_white_page_whitens_a_plain_page_only():
     out = white_page(rgb)
     assert (out[0, :, 0] == 1).all() and torch.allclose(out[0, 0, 3, 3], torch.tensor(0.9))
     assert torch.equal(out[1], rgb[1])
-    target, drawing = drawing_views((rgb * 255).round().to(torch.uint8).permute(0, 2, 3, 1))
-    assert drawing.shape == (2, 1, 8, 8) and set(drawing.unique().tolist()) == {0.0, 1.0}
-    assert torch.equal(drawing, outlines(target))
     images = (rgb * 255).round().to(torch.uint8).permute(0, 2, 3, 1).numpy().copy()
     assert white_pages(images) is images and (images[0, 0, 0] == 255).all() and (images[1, 1, 1] == 76).all()  # in place
+
+
+def test_class_pages_change_only_the_named_classes_plain_pages():
+    images = np.full((3, 8, 8, 3), (200, 40, 240), np.uint8)  # a plain violet page in every image
+    images[:, 3:5, 3:5] = (10, 200, 10)  # an object on it
+    images[2, 0, 0] = (90, 20, 20)  # one corner of another color: not a plain page
+    image_set = ImageSet(["clipart_a", "photo_b", "clipart_c"], images.copy(), ["corpus"] * 3)
+    assert white_class_pages(image_set, ["clipart"], gray=True) is image_set
+    out = image_set.images
+    violet_gray = round(0.299 * 200 + 0.587 * 40 + 0.114 * 240)  # the page keeps its luminance, loses its chroma
+    assert (out[0, 0, 7] == violet_gray).all() and (out[0, 3, 3] == (10, 200, 10)).all()
+    assert (out[1] == images[1]).all() and (out[2] == images[2]).all()  # a photo; a picture whose corners differ
+    assert (white_class_pages(image_set, ["clipart"]).images[0, 0, 7] == 255).all()  # white: the line-art pages
+    assert (white_class_pages(image_set, []).images == out).all()
+    with pytest.raises(ValueError, match="'clip-art'"):
+        white_class_pages(image_set, ["clip-art"])
+
+
+def test_drawing_views_keep_a_crop_that_lies_on_one_flat_object():
+    """Pages are whitened once, on the whole picture; a crop inside a flat red object keeps its red."""
+    picture = np.full((1, 16, 16, 3), 255, np.uint8)
+    picture[0, 2:14, 2:14] = (200, 30, 30)
+    crop = torch.from_numpy(white_pages(picture.copy()))[:, 4:12, 4:12]
+    target, drawing = drawing_views(crop)
+    assert torch.allclose(target[0, :, 3, 3], torch.tensor([200, 30, 30]) / 255.0)
+    assert drawing.shape == (1, 1, 8, 8) and (drawing == 1).all()  # no outline inside the object
+    assert torch.equal(drawing, outlines(target))
 
 
 def test_of_classes_keeps_the_named_classes(tiny_data):

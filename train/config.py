@@ -31,6 +31,10 @@ class TrainConfig:
     extra_size: int = 0  # side of the extra images' crops (loaded at twice this); 0 = image_size. Mixed scales: 32 and 64
     extra_share: float = 0.0  # share of each epoch's images drawn from the extra set (cycling through it); 0 = in
     # proportion to its size. The extra set is the larger, more varied pictures users bring: worth oversampling
+    extra_gray_pages: list = field(default_factory=list)  # classes of the extra set whose plain page (four corners of
+    # one color) loses its chroma before cropping (each pixel the gray of its own luminance): the corpus flattens half
+    # its clip-art onto random plain colors, which no gray input can tell apart, and the bin network learnt to paint
+    # flat backgrounds loud colors; neutral is the answer that is never loudly wrong (white pages: measured worse)
     classes: list = field(default_factory=list)  # train and validate only on these classes of the data (empty: all)
     image_size: int = 32  # every image is resized to this square size when loaded (antialiased)
     val_limit: int = 0  # validate on only the first N validation images (0 = all)
@@ -230,13 +234,14 @@ CORPUS_128 = str(default_corpus())  # where python -m train.corpus writes it
 # Issue 17: the bin network (a distribution over chroma bins, plain cross-entropy, decoded with the
 # annealed mean and a prior correction that the vividness setting scales) at mixed scales: CIFAR-10
 # and Linnaeus 5 at 32 px; Linnaeus 5 at 128 px and the Debian artwork corpus (photos, clip-art,
-# cartoons: what users bring) as random crops shown at 64, half of every epoch's images. The from-scratch
-# recipe, in pieces: python -m train chroma_bins --stop_after=N, then --resume; it exports after
-# every piece. Sized for a GPU or a fast CPU; not yet run to its end (see the model card).
+# cartoons: what users bring) as random crops shown at 64, half of every epoch's images, the plain pages
+# of its clip-art made neutral (extra_gray_pages). The from-scratch recipe, in pieces: python -m train
+# chroma_bins --stop_after=N, then --resume; it exports after every piece. Sized for a GPU or a fast CPU; not yet run to its end (see the model card).
 PRESETS["chroma_bins"] = {**PRESETS["chroma"], "model": "chroma_bins_hints", "hints": True, "hints_none": 0.75, "loss": "ce_bins",
                           "extra_train_data": [str(DATA_DIR / "linnaeus5-128.tar.gz"), CORPUS_128], "extra_share": 0.5,
                           "extra_size": 64, "epochs": 150, "amp": "bf16", "channels_last": True, "working_size": 64,
                           "vividness": 0.25, "vividness_beta": 0.75, "prior_mix": 0.05,  # the decoding chosen on the frontier
+                          "extra_gray_pages": sources_of_kind("clipart"),
                           "val_limit": 2000, "out_dir": "runs/bins", "export": "weights/chroma_bins_hints"}
 # What 2 contended AVX2 cores afford in an hour (no AMX or AVX-512 bf16 on this machine: bf16 autocast
 # measured no faster than float32 here, about 10 images/s a training step under load): the trunk
@@ -244,7 +249,7 @@ PRESETS["chroma_bins"] = {**PRESETS["chroma"], "model": "chroma_bins_hints", "hi
 # 6,000 images (+ 525 crops at 64) each.
 PRESETS["chroma_bins_from_hints"] = {**PRESETS["chroma_bins"], "init_from": "weights/chroma_unet_hints", "lr": 5e-4, "epochs": 6,
                                      "epoch_images": 6000, "amp": "none", "channels_last": False, "val_limit": 1000,
-                                     "export_eval_limit": 2000, "extra_train_data": [str(DATA_DIR / "linnaeus5-128.tar.gz")],
+                                     "export_eval_limit": 2000, "extra_train_data": [str(DATA_DIR / "linnaeus5-128.tar.gz")], "extra_gray_pages": [],
                                      "extra_share": 0.0, "out_dir": "runs/bins_pilot"}
 # Then, from that pilot's export, the corpus in the mix: a CPU with AVX-512 bf16 (bf16 autocast and NHWC
 # measured 1.4x float32's speed), half of every epoch's 2 x 4,000 images crops at 64 px from Linnaeus 5

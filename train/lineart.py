@@ -15,7 +15,9 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-__all__ = ["EDGE", "PAGE_TOLERANCE", "outlines", "white_page", "white_pages", "drawing_views", "line_drawing"]
+from colorizer.color import GRAY_WEIGHTS
+
+__all__ = ["EDGE", "PAGE_TOLERANCE", "outlines", "white_page", "white_pages", "white_class_pages", "drawing_views", "line_drawing"]
 
 EDGE = 0.1  # RGB step (0..1) that makes an outline: flat regions of clip-art differ by more, gentle shading steps by less
 PAGE_TOLERANCE = 6 / 255  # a corner color this close to the other three is a plain page
@@ -34,30 +36,49 @@ def outlines(rgb, width=2):
     return 1 - lines
 
 
-def white_page(rgb):
-    """rgb N x 3 x H x W in [0, 1] with every pixel of the page color made white, for images whose
-    four corners share one color (within :data:`PAGE_TOLERANCE`); others unchanged."""
+def white_page(rgb, gray=False):
+    """rgb N x 3 x H x W in [0, 1] with every pixel of the page color made white (``gray``: made
+    the gray of its own luminance, so that only its chroma goes), for images whose four corners
+    share one color (within :data:`PAGE_TOLERANCE`); others unchanged."""
     corners = torch.stack([rgb[..., 0, 0], rgb[..., 0, -1], rgb[..., -1, 0], rgb[..., -1, -1]], dim=-1)  # N x 3 x 4
     page = corners[..., :1]
     plain = ((corners - page).abs().amax(dim=(1, 2)) <= PAGE_TOLERANCE)[:, None, None, None]
     on_page = ((rgb - page[..., None]).abs().amax(1, keepdim=True) <= PAGE_TOLERANCE) & plain
-    return torch.where(on_page, torch.ones_like(rgb), rgb)
+    page_color = (rgb * rgb.new_tensor(GRAY_WEIGHTS)[None, :, None, None]).sum(1, keepdim=True).expand_as(rgb) if gray \
+        else torch.ones_like(rgb)
+    return torch.where(on_page, page_color, rgb)
 
 
-def white_pages(images_uint8):
+def white_pages(images_uint8, gray=False):
     """:func:`white_page` of a whole N x H x W x 3 uint8 set, in place (returned). Training does it
     once, before cropping: a crop's corners may lie on the object, and its page would stay colored."""
     for start in range(0, len(images_uint8), 1024):
         chunk = torch.from_numpy(images_uint8[start : start + 1024]).permute(0, 3, 1, 2).float() / 255.0
-        page = white_page(chunk).mul_(255.0).round_().to(torch.uint8).permute(0, 2, 3, 1)
+        page = white_page(chunk, gray).mul_(255.0).round_().to(torch.uint8).permute(0, 2, 3, 1)
         images_uint8[start : start + 1024] = page.numpy()
     return images_uint8
 
 
+def white_class_pages(image_set, classes, gray=False):
+    """:func:`white_pages` of the images of ``image_set`` (a ``train.data.ImageSet``) whose class is
+    one of ``classes``, in place; the set is returned. Other classes (photos: their four corners can
+    share a color by chance, a sky, a shadow) are left as they are. A class with no image raises
+    ValueError: a misspelt class would otherwise change nothing, silently."""
+    missing = [c for c in classes if not any(name.startswith(f"{c}_") for name in image_set.names)]
+    if missing:
+        raise ValueError(f"no images of class {', '.join(map(repr, missing))} to whiten the pages of")
+    chosen = [i for i, name in enumerate(image_set.names) if any(name.startswith(f"{c}_") for c in classes)]
+    if chosen:
+        image_set.images[chosen] = white_pages(image_set.images[chosen], gray)
+    return image_set
+
+
 def drawing_views(rgb_uint8):
-    """N x H x W x 3 uint8 pictures -> (rgb target N x 3 x H x W with a white page, drawing
-    N x 1 x H x W in {0, 1}, float32), the line-art network's (target, input)."""
-    rgb = white_page(rgb_uint8.permute(0, 3, 1, 2).float().div_(255.0))
+    """N x H x W x 3 uint8 pictures whose pages :func:`white_pages` already made white (before
+    cropping) -> (rgb target N x 3 x H x W, drawing N x 1 x H x W in {0, 1}, float32), the line-art
+    network's (target, input). Not whitened again here: a crop's four corners can all lie on one
+    flat object, and that object would turn white in the target."""
+    rgb = rgb_uint8.permute(0, 3, 1, 2).float().div_(255.0)
     return rgb, outlines(rgb)
 
 
