@@ -12,10 +12,9 @@ from PIL import Image, ImageDraw
 import colorizer
 from train import loop
 from train.config import TrainConfig
-from train.data import DataError, load_sources, of_classes
+from train.data import DataError, ImageSet, load_sources, of_classes
 from train.export import export_run
-from train.data import ImageSet
-from train.lineart import drawing_views, line_drawing, outlines, white_class_pages, white_page, white_pages
+from train.lineart import drawing_views, line_drawing, outlines, gray_class_pages, white_page, white_pages
 
 pytestmark = pytest.mark.usefixtures("shared_cache")
 
@@ -46,15 +45,15 @@ def test_class_pages_change_only_the_named_classes_plain_pages():
     images[:, 3:5, 3:5] = (10, 200, 10)  # an object on it
     images[2, 0, 0] = (90, 20, 20)  # one corner of another color: not a plain page
     image_set = ImageSet(["clipart_a", "photo_b", "clipart_c"], images.copy(), ["corpus"] * 3)
-    assert white_class_pages(image_set, ["clipart"], gray=True) is image_set
+    assert gray_class_pages(image_set, ["clipart"]) is image_set
     out = image_set.images
     violet_gray = round(0.299 * 200 + 0.587 * 40 + 0.114 * 240)  # the page keeps its luminance, loses its chroma
     assert (out[0, 0, 7] == violet_gray).all() and (out[0, 3, 3] == (10, 200, 10)).all()
     assert (out[1] == images[1]).all() and (out[2] == images[2]).all()  # a photo; a picture whose corners differ
-    assert (white_class_pages(image_set, ["clipart"]).images[0, 0, 7] == 255).all()  # white: the line-art pages
-    assert (white_class_pages(image_set, []).images == out).all()
+    assert (white_pages(out[[0]].copy())[0, 0, 7] == 255).all()  # a gray page is plain too: white for the line-art pages
+    assert (gray_class_pages(image_set, []).images == out).all()
     with pytest.raises(ValueError, match="'clip-art'"):
-        white_class_pages(image_set, ["clip-art"])
+        gray_class_pages(image_set, ["clip-art"])
 
 
 def test_drawing_views_keep_a_crop_that_lies_on_one_flat_object():

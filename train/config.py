@@ -236,7 +236,8 @@ CORPUS_128 = str(default_corpus())  # where python -m train.corpus writes it
 # and Linnaeus 5 at 32 px; Linnaeus 5 at 128 px and the Debian artwork corpus (photos, clip-art,
 # cartoons: what users bring) as random crops shown at 64, half of every epoch's images, the plain pages
 # of its clip-art made neutral (extra_gray_pages). The from-scratch recipe, in pieces: python -m train
-# chroma_bins --stop_after=N, then --resume; it exports after every piece. Sized for a GPU or a fast CPU; not yet run to its end (see the model card).
+# chroma_bins --stop_after=N, then --resume; it exports after every piece. Sized for a GPU or a fast
+# CPU; not yet run to its end (see the model card).
 PRESETS["chroma_bins"] = {**PRESETS["chroma"], "model": "chroma_bins_hints", "hints": True, "hints_none": 0.75, "loss": "ce_bins",
                           "extra_train_data": [str(DATA_DIR / "linnaeus5-128.tar.gz"), CORPUS_128], "extra_share": 0.5,
                           "extra_size": 64, "epochs": 150, "amp": "bf16", "channels_last": True, "working_size": 64,
@@ -249,8 +250,8 @@ PRESETS["chroma_bins"] = {**PRESETS["chroma"], "model": "chroma_bins_hints", "hi
 # 6,000 images (+ 525 crops at 64) each.
 PRESETS["chroma_bins_from_hints"] = {**PRESETS["chroma_bins"], "init_from": "weights/chroma_unet_hints", "lr": 5e-4, "epochs": 6,
                                      "epoch_images": 6000, "amp": "none", "channels_last": False, "val_limit": 1000,
-                                     "export_eval_limit": 2000, "extra_train_data": [str(DATA_DIR / "linnaeus5-128.tar.gz")], "extra_gray_pages": [],
-                                     "extra_share": 0.0, "out_dir": "runs/bins_pilot"}
+                                     "export_eval_limit": 2000, "extra_train_data": [str(DATA_DIR / "linnaeus5-128.tar.gz")],
+                                     "extra_gray_pages": [], "extra_share": 0.0, "out_dir": "runs/bins_pilot"}
 # Then, from that pilot's export, the corpus in the mix: a CPU with AVX-512 bf16 (bf16 autocast and NHWC
 # measured 1.4x float32's speed), half of every epoch's 2 x 4,000 images crops at 64 px from Linnaeus 5
 # and the corpus, a 10-epoch cosine cycle (about 90 minutes here, shared with other work).

@@ -146,15 +146,20 @@ def load_sources(paths, split: str, size: int | None = 32, cache_dir=None) -> Im
                     [n for s in sets for n in s.sources])
 
 
-def of_classes(image_set: ImageSet, classes) -> ImageSet:
-    """The images of ``image_set`` whose class (the ``<class>`` of their ``<class>_<file>`` name) is
-    in ``classes``; all of them if ``classes`` is empty. A class with no image raises DataError."""
-    if not classes:
-        return image_set
+def class_indices(image_set: ImageSet, classes) -> list[int]:
+    """Indices of the images of ``image_set`` whose class (the ``<class>`` of their
+    ``<class>_<file>`` name) is in ``classes``. A class with no image raises DataError (a misspelt
+    class would otherwise select nothing, silently)."""
     missing = [c for c in classes if not any(n.startswith(f"{c}_") for n in image_set.names)]
     if missing:
         raise DataError(f"no images of class {', '.join(map(repr, missing))} in the data")
-    return image_set.subset([i for i, n in enumerate(image_set.names) if any(n.startswith(f"{c}_") for c in classes)])
+    return [i for i, n in enumerate(image_set.names) if any(n.startswith(f"{c}_") for c in classes)]
+
+
+def of_classes(image_set: ImageSet, classes) -> ImageSet:
+    """The images of ``image_set`` whose class is in ``classes`` (:func:`class_indices`); all of
+    them if ``classes`` is empty."""
+    return image_set.subset(class_indices(image_set, classes)) if classes else image_set
 
 
 # --- loading with the cache -------------------------------------------------------------------

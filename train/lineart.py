@@ -17,7 +17,9 @@ import torch.nn.functional as F
 
 from colorizer.color import GRAY_WEIGHTS
 
-__all__ = ["EDGE", "PAGE_TOLERANCE", "outlines", "white_page", "white_pages", "white_class_pages", "drawing_views", "line_drawing"]
+from .data import class_indices
+
+__all__ = ["EDGE", "PAGE_TOLERANCE", "outlines", "white_page", "white_pages", "gray_class_pages", "drawing_views", "line_drawing"]
 
 EDGE = 0.1  # RGB step (0..1) that makes an outline: flat regions of clip-art differ by more, gentle shading steps by less
 PAGE_TOLERANCE = 6 / 255  # a corner color this close to the other three is a plain page
@@ -59,17 +61,14 @@ def white_pages(images_uint8, gray=False):
     return images_uint8
 
 
-def white_class_pages(image_set, classes, gray=False):
-    """:func:`white_pages` of the images of ``image_set`` (a ``train.data.ImageSet``) whose class is
-    one of ``classes``, in place; the set is returned. Other classes (photos: their four corners can
-    share a color by chance, a sky, a shadow) are left as they are. A class with no image raises
-    ValueError: a misspelt class would otherwise change nothing, silently."""
-    missing = [c for c in classes if not any(name.startswith(f"{c}_") for name in image_set.names)]
-    if missing:
-        raise ValueError(f"no images of class {', '.join(map(repr, missing))} to whiten the pages of")
-    chosen = [i for i, name in enumerate(image_set.names) if any(name.startswith(f"{c}_") for c in classes)]
+def gray_class_pages(image_set, classes):
+    """:func:`white_pages` with ``gray`` of the images of ``image_set`` (a ``train.data.ImageSet``)
+    whose class is one of ``classes`` (:func:`train.data.class_indices`: a class with no image
+    raises DataError), in place; the set is returned. Other classes (photos: their four corners can
+    share a color by chance, a sky, a shadow) are left as they are."""
+    chosen = class_indices(image_set, classes)
     if chosen:
-        image_set.images[chosen] = white_pages(image_set.images[chosen], gray)
+        image_set.images[chosen] = white_pages(image_set.images[chosen], gray=True)
     return image_set
 
 

@@ -22,7 +22,7 @@ from colorizer.weights import atomic_write_bytes
 from .batches import augment, batch_views, epoch_generator, forward_rgb, gray_stats, loss_fn, network_input, training_prior
 from .checkpoint import describe_base, load_checkpoint, save_checkpoint
 from .data import load_sources, of_classes
-from .lineart import white_class_pages, white_pages
+from .lineart import gray_class_pages, white_pages
 
 __all__ = ["train", "TrainingDiverged"]
 
@@ -177,7 +177,7 @@ def train(cfg, resume=False, show_progress=True, on_epoch=None):
     val_images = val_set.images[: cfg.val_limit] if cfg.val_limit else val_set.images
     # Larger images for scale variety are kept at twice their crops' size and cropped each epoch.
     extra_size = cfg.extra_size or cfg.image_size
-    extra = white_class_pages(load_sources(cfg.extra_train_data, "train", 2 * extra_size), cfg.extra_gray_pages, gray=True).images \
+    extra = gray_class_pages(load_sources(cfg.extra_train_data, "train", 2 * extra_size), cfg.extra_gray_pages).images \
         if cfg.extra_train_data else None
     gray_mean, gray_std = gray_stats(train_set.images, cfg.normalization)
 
