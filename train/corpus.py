@@ -96,6 +96,13 @@ SOURCES = (
                "OneStandsOut", "Path", "Volna", "summer_1am")),
            # the same photograph at several resolutions: the largest is read (see collect)
            crops=True, test_fraction=0.4),
+    # Ubuntu community photographs (mountains, a forest stream, dogs, a fig, brushes, dandelions, a
+    # bridge); not the pattern (analogpattern) nor the render (umang)
+    Source("lomiri-wallpapers-16.04", "photo", "CC-BY-4.0, CC-BY-SA-4.0 or CC0-1.0 (per file, debian/copyright)",
+           ("usr/share/backgrounds/*.jpg",), ("**/analogpattern_*", "**/umang_*"), crops=True, test_fraction=0.4),
+    # its one photograph (a nuthatch on a trunk); the others are renders or a recolored night sky
+    Source("lomiri-wallpapers-20.04", "photo", "CC-BY-SA-3.0 (debian/copyright)",
+           ("usr/share/backgrounds/Kleiber_*.jpg",), crops=True, test_fraction=0.4),
 )
 
 # Looked at and left out, with why (printed by the builder and copied into train/CORPUS.md).
@@ -103,6 +110,9 @@ SKIPPED = {
     "gnome-backgrounds": "no photographs: 16 abstract renders (hexagons, pixels, gradients)",
     "desktop-base": "no photographs: Debian theme artwork (logos, grub and boot screens, SVG wallpapers)",
     "ktuberling-data": "its pictures are SVG only and no SVG renderer is installed here (PIL reads none)",
+    "ukui-wallpapers": "no photographs: 12 renders and illustrations (a calla, a goldfish, dunes, ribbons)",
+    "sway-backgrounds": "no photographs: one blue logo render at 8 sizes",
+    "lomiri-wallpapers": "no photographs: the Ubuntu 'warty' render (its photographs are in the -16.04 and -20.04 packages)",
 }
 
 
