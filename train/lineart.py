@@ -15,7 +15,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from colorizer.color import GRAY_WEIGHTS
+from colorizer.color import rgb_to_ycbcr_torch
 
 from .data import class_indices
 
@@ -46,8 +46,7 @@ def white_page(rgb, gray=False):
     page = corners[..., :1]
     plain = ((corners - page).abs().amax(dim=(1, 2)) <= PAGE_TOLERANCE)[:, None, None, None]
     on_page = ((rgb - page[..., None]).abs().amax(1, keepdim=True) <= PAGE_TOLERANCE) & plain
-    page_color = (rgb * rgb.new_tensor(GRAY_WEIGHTS)[None, :, None, None]).sum(1, keepdim=True).expand_as(rgb) if gray \
-        else torch.ones_like(rgb)
+    page_color = rgb_to_ycbcr_torch(rgb)[:, :1].expand_as(rgb) if gray else torch.ones_like(rgb)
     return torch.where(on_page, page_color, rgb)
 
 
