@@ -25,6 +25,7 @@ from .images import open_image
 from .models import accepts_hints
 from .upsample import guided_upsample, resize
 from .propagate import propagate_strokes
+from .regrade import regrade_to_strokes
 from .shipped import _warn_once, best_model_name, default_model_name, shipped_models, takes_hints, weights_dir
 from .sketch import fill_sketch, hint_colors, network_drawing
 from .weights import WeightsError, check_vividness, inference_scales, load_model
@@ -148,8 +149,9 @@ class Colorizer:
             cbcr_small = cbcr_small.clone()  # the network's output may be a view
             cbcr_small[hinted] = cbcr_auto[hinted]  # hinted images start from the automatic colors
         cbcr_full = guided_upsample(cbcr_small, y_small, y_full, self.guide_radius, self.guide_eps)
-        for i in hinted:  # then the strokes' own colors, at full resolution
-            cbcr_full[i : i + 1] = propagate_strokes(y_full[i : i + 1], cbcr_full[i : i + 1], strokes[i], change[i : i + 1])
+        for i in hinted:  # then the strokes' own colors, at full resolution (re-graded first if many agree)
+            regraded = regrade_to_strokes(y_full[i : i + 1], cbcr_full[i : i + 1], strokes[i])
+            cbcr_full[i : i + 1] = propagate_strokes(y_full[i : i + 1], regraded, strokes[i], change[i : i + 1])
         cbcr_full = fit_chroma_torch(y_full, cbcr_full)
         return ycbcr_to_rgb_torch(torch.cat([y_full, cbcr_full], dim=1)).clamp_(0, 1)
 

@@ -127,7 +127,8 @@ class HintHandlers:
             return NO_HINT_MODEL
         return ("Upload an image or pick an example, **paint a few strokes of color** where you know it "
                 "(the palette button beside the canvas picks the color), then **Colorize with hints**. A stroke or two per region is enough: "
-                "the network spreads each color over the region it belongs to, and the brightness stays your image's.")
+                "the network spreads each color over the region it belongs to, and the brightness stays your image's. "
+                "Six or more strokes that agree on how the whole result is off (too pale, too warm) re-grade all of it.")
 
     def model_name_for(self, selected):
         """The model hints go to: ``selected`` if it takes them, else the best that does."""

@@ -1,0 +1,83 @@
+"""Many strokes that agree re-grade the whole picture (colorizer.regrade), and only then."""
+
+import numpy as np
+import pytest
+import torch
+
+import colorizer
+from colorizer.regrade import LUMA_RIDGE, MIN_STROKES, OFFSET_RIDGE, SATURATION_RIDGE, fit_regrade, regrade_to_strokes
+from tests.test_strokes import CONFIG, BlindNet, chroma, two_regions
+
+TEAL = (40, 150, 140)  # a dab color whose chroma fits the gamut at the luminance of both test regions
+
+
+def dabs(places, color, side=3):
+    return [(x + dx, y + dy, color) for x, y in places for dx in range(side) for dy in range(side)]
+
+
+def grid_places(count, x_range, y_range):
+    """``count`` dab corners on a grid, 16 px apart: separate strokes on the 64 px gate grid."""
+    places = [(x, y) for y in range(*y_range, 16) for x in range(*x_range, 16)]
+    assert len(places) >= count
+    return places[:count]
+
+
+def test_leave_one_out_trust_matches_refitting_without_each_stroke():
+    rng = np.random.default_rng(0)
+    auto, y = rng.normal(0, 0.08, (9, 2)), rng.uniform(0.2, 0.8, 9)
+    correction = 0.6 * auto + [0.05, -0.02] + np.outer(y - 0.5, [0.1, 0.0]) + rng.normal(0, 0.02, (9, 2))
+    params, trust = fit_regrade(auto, correction, y)
+    penalty = np.diag([SATURATION_RIDGE, OFFSET_RIDGE, OFFSET_RIDGE, LUMA_RIDGE, LUMA_RIDGE])
+
+    def design(u, luma):  # written out row by row: Cb rows then Cr rows of each stroke
+        return np.array([row for (cb, cr), v in zip(u, luma) for row in ([cb, 1, 0, v - 0.5, 0], [cr, 0, 1, 0, v - 0.5])])
+
+    left_out = 0.0
+    for s in range(len(auto)):
+        keep = np.arange(len(auto)) != s
+        x, t = design(auto[keep], y[keep]), correction[keep].reshape(-1)
+        refit = np.linalg.solve(x.T @ x + penalty, x.T @ t)
+        left_out += ((correction[s] - design(auto[s : s + 1], y[s : s + 1]) @ refit) ** 2).sum()
+    assert trust == pytest.approx(1 - left_out / (correction**2).sum(), abs=1e-9)
+    assert 0.2 < params[0] < 0.8 and 0.5 < trust < 1  # the saturation gain (0.6), shrunk by the ridge and the noise
+
+
+def run(gray, hints):
+    model = colorizer.Colorizer(BlindNet(), CONFIG)  # ignores hints: what changes is the strokes' doing
+    return chroma(model.colorize(gray, hints=hints))
+
+
+def test_agreeing_strokes_recolor_the_whole_region_they_sample():
+    """Eight teal dabs on the light half: all of it turns teal, not only around the dabs; with
+    one dab fewer than MIN_STROKES, pixels far from every dab keep the automatic colors."""
+    gray = two_regions(128)
+    want = chroma([[TEAL]])[0, 0]
+    far = (slice(100, 128), slice(64, 128))  # the light half's bottom, >= 50 px below every dab
+    many = run(gray, dabs(grid_places(MIN_STROKES + 2, (72, 128), (4, 40)), TEAL))
+    few = run(gray, dabs(grid_places(MIN_STROKES - 1, (72, 128), (4, 40)), TEAL))
+    assert np.dot(many[far].mean((0, 1)), want) / np.dot(want, want) > 0.75
+    assert np.dot(few[far].mean((0, 1)), want) / np.dot(want, want) < 0.25
+
+
+def test_many_dabs_in_one_region_leave_the_other_region_alone():
+    """The flood check with MIN_STROKES + 2 dabs: the other side of a clear luminance edge moves
+    by less than a tenth of the dabs' chroma."""
+    gray = two_regions(128)
+    plain = run(gray, None)
+    hinted = run(gray, dabs(grid_places(MIN_STROKES + 2, (4, 60), (4, 124)), TEAL))
+    shift = np.linalg.norm(hinted[:, 64:].mean((0, 1)) - plain[:, 64:].mean((0, 1)))
+    assert shift < 0.1 * np.linalg.norm(chroma([[TEAL]])[0, 0])
+
+
+def test_strokes_that_disagree_change_nothing_away_from_themselves():
+    """Alternating opposite colors on a flat page: no whole-picture model predicts one stroke
+    from the others, so the trust is 0 and the chroma comes back as it went in."""
+    y = torch.full((1, 1, 128, 128), 0.5)
+    cbcr = torch.zeros(1, 2, 128, 128)
+    places = grid_places(10, (4, 124), (4, 124))
+    xs, ys, colors = [], [], []
+    for i, (x, yy) in enumerate(places):
+        for dx in range(3):
+            for dy in range(3):
+                xs.append(x + dx), ys.append(yy + dy), colors.append([0.1, -0.1] if i % 2 else [-0.1, 0.1])
+    assert regrade_to_strokes(y, cbcr, (np.array(xs), np.array(ys), np.array(colors))) is cbcr
