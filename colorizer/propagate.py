@@ -12,7 +12,8 @@ and takes from the network only what the strokes vouch for:
 
 1. on a gate grid of long side ``GATE_SIZE`` (coarse enough that texture is not an edge), each
    pixel answers to its geodesically nearest stroke cell (:func:`geodesic_voronoi`: a luminance
-   step of ``EDGE_STEP`` costs one long side), whose correction is the strokes' chroma minus the
+   step of ``EDGE_STEP``, or an automatic-chroma step of ``EDGE_STEP / GATE_CHROMA``, costs one
+   long side: the network's colors mark edges that the gray image does not), whose correction is the strokes' chroma minus the
    automatic chroma there. It takes ``gate x share`` of that correction (:func:`confine_change`):
    ``share`` in [0, 1] is how far the network's change goes along the correction (nothing the
    stroke did not ask for, never more than it asked: a dab where the automatic color is right
@@ -30,16 +31,20 @@ and takes from the network only what the strokes vouch for:
    upsampling, added, and the stroke pixels are set to the strokes' chroma exactly.
 
 Measured (``python -m train.stroke_curve --limit 400``: 400 Linnaeus 5 test images at 128 px,
-0/1/2/5/10/20 true-color 3 x 3 dabs): mean PSNR 21.70/21.96/22.35/23.41/24.41/25.52 dB, the
-worst image -0.84/-0.78/-1.01/-0.05/+0.18 dB against its automatic result, 1 image below -0.5 dB
-at 1, 2 and 5 dabs; flood check 0.1%. The previous step (the network's whole change times a
-geodesic gate of reach 2 long sides on its working grid) had 22.55/23.10/24.18/25.14/26.28 dB,
-worst -11.50/-2.73/-2.06 dB at 1/2/5 dabs with 18/14/12 images below -0.5 dB, flood 2.1%.
-Safety cost mean gain: +2.72 dB at 10 dabs, short of issue 18's +3 dB (was +3.44). With six or
-more strokes the picture is now first re-graded by what they agree on (``colorizer.regrade``):
-25.46/26.73 dB at 10/20 dabs, +3.77/+5.03 over automatic, worst image -0.26/+0.20. What is left
-fails for small things as bright as their surroundings (a beak on a white head, a leaf on a dark
-background, a dog's leg by the water), whose edges the gate grid does not see.
+0/1/2/5/10/20 true-color 3 x 3 dabs, with ``colorizer.regrade`` before this step): mean PSNR
+21.70/21.84/22.07/22.82/25.11/26.49 dB, +0.14/+0.37/+1.13/+3.41/+4.79 over automatic, the worst
+image -0.09/-0.33/-0.29/-0.14/+0.20 dB against its automatic result, none below -0.5 dB; flood
+check 0.0%. With the luminance as the gate's only guide: +0.26/+0.65/+1.71/+3.77/+5.03 dB, worst
+-0.84/-0.78/-1.01/-0.26/+0.20, one image below -0.5 dB at each of 1, 2, 5 dabs, where a dab's
+correction crossed an edge that the gray image hardly has (an ostrich's beige neck against a
+blue sky as bright). ``GATE_CHROMA`` is the smallest of 5/10/20/40 with no image below -0.5 dB
+at up to 10 dabs on the two train sets (at 20 dabs one of their 400 is, -1.10 dB, with or without
+it: dabs on blackberries gray the leaves behind); it buys the worst image with mean gain at few
+dabs. Guiding the spread (step 2) by the chroma too (weight 10) moved neither. The previous step
+(the network's whole change times a geodesic gate of reach 2 long sides on its working grid)
+had worst -11.50/-2.73/-2.06 dB at 1/2/5 dabs with 18/14/12 images below -0.5 dB, flood 2.1%.
+What is left fails for small things as bright and as colored as their surroundings (a beak on a
+white head, a leaf on a dark background), whose edges the gate grid does not see.
 
 Tuned on Linnaeus 5 train images (two sets of 200, never the test images). Each part buys safety
 with mean gain; dropped one at a time (one set, 10 dabs, without step 2: +2.30 dB, worst image
@@ -75,6 +80,7 @@ GATE_SIZE = 64  # long side of the gate's grid: coarse enough that texture is no
 EDGE_STEP = 0.15  # a luminance step this large costs the gate one long side of distance
 GATE_REACH = 0.5  # in long sides, per stroke: the gate falls to 1/e at this (geodesic) distance
 LUMA_STEP = 0.25  # ... and at this luminance difference (Y in [0, 1]) from the nearest stroke
+GATE_CHROMA = 20.0  # the gate's edges also see the automatic chroma, times this, beside the luminance
 PIXEL_STEP = 0.15  # a stroke pixel this much brighter or darker than its stroke's median trusts it 1/e
 
 
@@ -124,14 +130,16 @@ def _min_scan(x, label, cost):
 
 
 def geodesic_voronoi(y, seeds, edge_step, iterations=2):
-    """Distance in pixels (H x W float32) from the nearest seed to every pixel of ``y`` (H x W in
-    [0, 1]) and that seed's label (H x W int64): ``seeds`` is H x W int64, a label >= 0 at seed
-    pixels and -1 elsewhere. Paths are 4-connected and a step costs 1 plus ``(dY /
-    edge_step)^2`` times the long side: a clear luminance edge is far, texture is near. Raster
+    """Distance in pixels (H x W float32) from the nearest seed to every pixel of the guide ``y``
+    (H x W in [0, 1], or C x H x W channels) and that seed's label (H x W int64): ``seeds`` is
+    H x W int64, a label >= 0 at seed pixels and -1 elsewhere. Paths are 4-connected and a step
+    costs 1 plus ``|dY / edge_step|^2`` (summed over channels) times the long side: a clear edge
+    is far, texture is near. Raster
     passes along rows and columns (paths turn at most 2 * iterations times)."""
-    long_side = max(y.shape)
-    cost_w = (1.0 + long_side * (np.diff(y, axis=1, prepend=y[:, :1]) / edge_step) ** 2).T.astype(np.float32)  # W x H
-    cost_h = (1.0 + long_side * (np.diff(y, axis=0, prepend=y[:1]) / edge_step) ** 2).astype(np.float32)  # H x W
+    y = y if y.ndim == 3 else y[None]
+    long_side = max(y.shape[1:])
+    cost_w = (1.0 + long_side * ((np.diff(y, axis=2, prepend=y[:, :, :1]) / edge_step) ** 2).sum(0)).T.astype(np.float32)  # W x H
+    cost_h = (1.0 + long_side * ((np.diff(y, axis=1, prepend=y[:, :1]) / edge_step) ** 2).sum(0)).astype(np.float32)  # H x W
     d = np.ascontiguousarray(np.where(seeds >= 0, 0.0, np.inf).astype(np.float32).T)  # W x H
     label = np.ascontiguousarray(seeds.T)
     for _ in range(iterations):
@@ -222,7 +230,7 @@ def _cell_votes(y_full, flat, correction, grid):
     return seeds, cell_correction, np.bincount(inverse, weights=y_stroke) / counts, cell_trust / counts, groups.max() + 1
 
 
-def confine_change(y_full, change_small, flat, correction):
+def confine_change(y_full, cbcr_full, change_small, flat, correction):
     """The hinted network's change, kept only as far as the strokes vouch for it.
 
     y_full: 1 x 1 x H x W luminance in [0, 1]; change_small: 1 x 2 x h x w, hinted minus
@@ -244,7 +252,8 @@ def confine_change(y_full, change_small, flat, correction):
     y_gate = resize(y_full, grid)
     y = y_gate[0, 0].double().numpy()
     seeds, cell_correction, cell_y, cell_trust, strokes = _cell_votes(y_full, flat, correction, grid)
-    distance, nearest = geodesic_voronoi(y, seeds, EDGE_STEP)
+    guide = np.concatenate([y[None], GATE_CHROMA * resize(cbcr_full.float(), grid)[0].double().numpy()])
+    distance, nearest = geodesic_voronoi(guide, seeds, EDGE_STEP)
     reach = GATE_REACH * strokes * max(grid)
     gate = cell_trust[nearest] * np.exp(-distance / reach - ((y - cell_y[nearest]) / LUMA_STEP) ** 2)
     toward = cell_correction[nearest].transpose(2, 0, 1)  # 2 x g x g'
@@ -281,7 +290,7 @@ def propagate_strokes(y_full, cbcr_full, points, change_small=None, size=PROPAGA
     y_grid = resize(y_full, grid)
     change = np.zeros((2, *grid), dtype=np.float32)
     if change_small is not None:
-        confined, y_gate = confine_change(y_full, change_small, flat, correction)
+        confined, y_gate = confine_change(y_full, cbcr_full, change_small, flat, correction)
         change = guided_upsample(confined, y_gate, y_grid)[0].numpy()
     residual = correction - change.reshape(2, -1)[:, _cells(flat, height, width, grid)].T  # what the strokes still ask for
     stack, area = _splat(flat, np.concatenate([residual, np.ones((len(flat), 1))], 1), height, width, grid)
