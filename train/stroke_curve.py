@@ -9,7 +9,8 @@
   and all. Printed per k: mean PSNR (8-bit, capped at 50 dB), the gain over k = 0 (automatic),
   and the worst image's change against its own automatic result. Targets (issue 18): the mean
   rises at every k, k = 10 is at least 3 dB over automatic, no image loses more than 0.5 dB.
-  ``--files`` adds photo files (e.g. the corpus's photo test images) as a second set.
+  ``--files`` adds photo files (e.g. the corpus's photo test images), each at its own size, as a
+  second set.
 - Flood check: an image of two regions split by a clear luminance edge; a dab in one region must
   move the other region's mean chroma by less than 10% of the dab's chroma. Printed as that
   fraction, worst over dab colors, sides and edge directions.
@@ -69,12 +70,19 @@ def colorize_with_hints(model, images_uint8, hint_lists, batch_size=100):
 
 
 def stroke_curve(model, images_uint8, counts=COUNTS, side=3, seed=0):
-    """{count: per-image PSNR array} (same images, seeded dabs; count 0 = automatic)."""
+    """{count: per-image PSNR array} (same images, seeded dabs; count 0 = automatic).
+
+    images_uint8: N x H x W x 3 uint8 (colorized in batches), or a list of H x W x 3 uint8
+    arrays of any sizes (photo files at their own resolution, colorized one by one)."""
     curve = {}
     for count in counts:
         rng = np.random.default_rng([seed, count])
         hint_lists = [random_dabs(image, count, rng, side) for image in images_uint8]
-        curve[count] = psnr_batch(colorize_with_hints(model, images_uint8, hint_lists), images_uint8)
+        if isinstance(images_uint8, np.ndarray):
+            curve[count] = psnr_batch(colorize_with_hints(model, images_uint8, hint_lists), images_uint8)
+        else:
+            curve[count] = np.concatenate([psnr_batch(colorize_with_hints(model, image[None], [hints]), image[None])
+                                           for image, hints in zip(images_uint8, hint_lists)])
     return curve
 
 
@@ -122,7 +130,7 @@ def main(argv=None):
     parser.add_argument("--model", default=None)
     parser.add_argument("--data", nargs="*", default=[str(DATA_DIR / "linnaeus5-128.tar.gz")])
     parser.add_argument("--size", type=int, default=128, help="--data images are resized to this square size")
-    parser.add_argument("--files", nargs="*", default=[], help="photo files, a second set at their own size (all one size)")
+    parser.add_argument("--files", nargs="*", default=[], help="photo files, a second set, each at its own size")
     parser.add_argument("--counts", default=",".join(map(str, COUNTS)))
     parser.add_argument("--dab", type=int, default=3, help="side of a dab in pixels")
     parser.add_argument("--limit", type=int, default=0, help="N images of each set, evenly spaced (all classes; 0 = all)")
@@ -135,7 +143,7 @@ def main(argv=None):
         if args.data:
             sets["data"] = load_sources(args.data, "test", args.size).images
         if args.files:
-            sets["files"] = np.stack([np.asarray(colorizer.open_image(f).convert("RGB")) for f in args.files])
+            sets["files"] = [np.array(colorizer.open_image(f).convert("RGB")) for f in args.files]
     except (colorizer.WeightsError, colorizer.ImageInputError, OSError, ValueError) as e:
         print(f"error: {e}", file=sys.stderr)
         return 1
@@ -146,7 +154,8 @@ def main(argv=None):
     results = {"model": model.name}
     for name, images in sets.items():
         if args.limit and args.limit < len(images):
-            images = images[np.linspace(0, len(images) - 1, args.limit).round().astype(int)]
+            keep = np.linspace(0, len(images) - 1, args.limit).round().astype(int)
+            images = images[keep] if isinstance(images, np.ndarray) else [images[i] for i in keep]
         curve = stroke_curve(model, images, counts, args.dab)
         print(format_curve(name, curve), flush=True)
         results[name] = {str(k): {"mean": float(v.mean()), "worst_change": float((v - curve[counts[0]]).min())} for k, v in curve.items()}
