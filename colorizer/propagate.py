@@ -13,8 +13,8 @@ and takes from the network only what the strokes vouch for:
 1. on a gate grid of long side ``GATE_SIZE`` (coarse enough that texture is not an edge), each
    pixel answers to its geodesically nearest stroke cell (:func:`geodesic_voronoi`: a luminance
    step of ``EDGE_STEP``, or an automatic-chroma step of ``EDGE_STEP / GATE_CHROMA``, costs one
-   long side: the network's colors mark edges that the gray image does not), whose correction is the strokes' chroma minus the
-   automatic chroma there. It takes ``gate x share`` of that correction (:func:`confine_change`):
+   long side: the network's colors mark edges that the gray image does not), whose correction
+   is the strokes' chroma minus the automatic chroma there. It takes ``gate x share`` of that correction (:func:`confine_change`):
    ``share`` in [0, 1] is how far the network's change goes along the correction (nothing the
    stroke did not ask for, never more than it asked: a dab where the automatic color is right
    changes nothing); ``gate`` falls with geodesic distance (``GATE_REACH`` long sides per
@@ -134,8 +134,8 @@ def geodesic_voronoi(y, seeds, edge_step, iterations=2):
     (H x W in [0, 1], or C x H x W channels) and that seed's label (H x W int64): ``seeds`` is
     H x W int64, a label >= 0 at seed pixels and -1 elsewhere. Paths are 4-connected and a step
     costs 1 plus ``|dY / edge_step|^2`` (summed over channels) times the long side: a clear edge
-    is far, texture is near. Raster
-    passes along rows and columns (paths turn at most 2 * iterations times)."""
+    is far, texture is near. Raster passes along rows and columns (paths turn at most 2 *
+    iterations times)."""
     y = y if y.ndim == 3 else y[None]
     long_side = max(y.shape[1:])
     cost_w = (1.0 + long_side * ((np.diff(y, axis=2, prepend=y[:, :, :1]) / edge_step) ** 2).sum(0)).T.astype(np.float32)  # W x H
@@ -233,7 +233,8 @@ def _cell_votes(y_full, flat, correction, grid):
 def confine_change(y_full, cbcr_full, change_small, flat, correction):
     """The hinted network's change, kept only as far as the strokes vouch for it.
 
-    y_full: 1 x 1 x H x W luminance in [0, 1]; change_small: 1 x 2 x h x w, hinted minus
+    y_full: 1 x 1 x H x W luminance in [0, 1]; cbcr_full: 1 x 2 x H x W automatic chroma (the
+    gate's second guide, times ``GATE_CHROMA``); change_small: 1 x 2 x h x w, hinted minus
     automatic chroma on the network's grid; flat: K stroke pixels (flat indices of H x W);
     correction: K x 2, each stroke pixel's chroma minus the automatic chroma there. Returns the
     confined change (1 x 2 x g x g') and the luminance (1 x 1 x g x g') on the gate grid (long

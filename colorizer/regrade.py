@@ -61,9 +61,9 @@ def _design(auto, y):
 def fit_regrade(auto, correction, y):
     """Ridge fit of per-stroke corrections (S x 2) on automatic chroma (S x 2) and luminance (S).
 
-    Returns (params: a, b_cb, b_cr, c_cb, c_cr; trust in [0, 1]): trust compares the leave-one-stroke-out
-    error (exact for ridge: each stroke's residual through its 2 x 2 block of the hat matrix)
-    with the error of changing nothing."""
+    Returns (params: a, b_cb, b_cr, c_cb, c_cr; trust in [0, 1]): trust compares the
+    leave-one-stroke-out error (exact for ridge: each stroke's residual through its 2 x 2 block
+    of the hat matrix) with the error of changing nothing."""
     rows = _design(auto, y)
     gram = np.einsum("sij,sik->jk", rows, rows) + np.diag([SATURATION_RIDGE] + [OFFSET_RIDGE] * 2 + [LUMA_RIDGE] * 2)
     inverse = np.linalg.inv(gram)
