@@ -164,6 +164,18 @@ def test_psnr_loss_is_the_negative_capped_psnr():
     assert loss.item() == pytest.approx(-(20 + 50) / 2, abs=0.01)
 
 
+def test_chroma_loss_of_an_rgb_network_compares_the_chroma_of_its_rgb():
+    from train.batches import loss_fn
+
+    model = colorizer.create_model("seed_cnn")
+    rgb = torch.rand(2, 3, 4, 4)
+    out = rgb.clone()
+    out[:, 0] += 0.2  # redder: its chroma moves
+    chroma = lambda x: colorizer.rgb_to_ycbcr_torch(x)[:, 1:]  # noqa: E731
+    expected = (chroma(out) - chroma(rgb)).square().mean()
+    assert loss_fn(model, out, rgb, None, chroma(rgb), "mse_cbcr").item() == pytest.approx(expected.item(), rel=1e-5)
+
+
 def test_colorfulness_torch_matches_the_metric():
     from colorizer.metrics import colorfulness_batch
     from train.batches import colorfulness_torch

@@ -191,7 +191,7 @@ def loss_fn(model, out, rgb, y, cbcr, kind, colorfulness_weight=0.0, rebalance=1
         mse = (rgb_pred - rgb).square().mean(dim=(1, 2, 3))
         loss = 10 * torch.log10(mse + MSE_AT_CAP).mean()
     else:
-        pred = out if model.output == "cbcr" else ycbcr_to_rgb_torch(out)[:, 1:]
+        pred = out if model.output == "cbcr" else rgb_to_ycbcr_torch(out)[:, 1:]
         loss = F.mse_loss(pred, cbcr)
     if colorfulness_weight:
         # A line-art network's white page is left out: a tinted page would raise the color spread
