@@ -19,7 +19,7 @@ import torch
 from PIL import Image
 
 from .bins import TEMPERATURE, decode
-from .color import fit_chroma_torch, rgb_to_ycbcr_torch, to_gray, ycbcr_to_rgb_torch
+from .color import rgb_to_ycbcr_torch, to_gray, ycbcr_to_rgb_in_gamut
 from .hints import hint_channels, parse_hints
 from .images import open_image
 from .models import accepts_hints
@@ -152,8 +152,7 @@ class Colorizer:
         for i in hinted:  # then the strokes' own colors, at full resolution (re-graded first if many agree)
             regraded = regrade_to_strokes(y_full[i : i + 1], cbcr_full[i : i + 1], strokes[i])
             cbcr_full[i : i + 1] = propagate_strokes(y_full[i : i + 1], regraded, strokes[i], change[i : i + 1])
-        cbcr_full = fit_chroma_torch(y_full, cbcr_full)
-        return ycbcr_to_rgb_torch(torch.cat([y_full, cbcr_full], dim=1)).clamp_(0, 1)
+        return ycbcr_to_rgb_in_gamut(y_full, cbcr_full)
 
     def colorize(self, image, mode="full", hints=None, vividness=None):
         """Colorize one image; returns a PIL RGB image of the input's size.
@@ -201,10 +200,10 @@ class Colorizer:
 
     @torch.inference_mode()
     def lineart_colors(self, lines):
-        """A line-art network's colors for a drawing's closed lines (H x W bool): RGB 1 x 3 x H x W
-        in [0, 1], the network run on ``network_drawing`` (drawing and page) at the working size, enlarged."""
+        """A line-art network's colors for a drawing's closed lines (H x W bool): RGB 1 x 3 x h x w
+        in [0, 1] at the working size, the network run on ``network_drawing`` (drawing and page)."""
         drawing = network_drawing(lines, self.working_shape(*lines.shape))
-        return resize(self._network(drawing[:, :1], drawing[:, 1:]), tuple(lines.shape)).clamp_(0, 1)
+        return self._network(drawing[:, :1], drawing[:, 1:]).clamp_(0, 1)
 
     @staticmethod
     def luminance(pil):
@@ -218,7 +217,9 @@ class Colorizer:
 
 def to_pil(rgb):
     """3 x H x W float tensor in [0, 1] -> PIL RGB image (rounded to 8 bits)."""
-    array = (rgb.permute(1, 2, 0).numpy() * 255.0).round().clip(0, 255).astype(np.uint8)
+    array = np.empty((*rgb.shape[1:], 3), dtype=np.uint8)
+    for top in range(0, len(array), 256):  # bands of rows: a whole float copy is 192 MB at 16 MP
+        array[top : top + 256] = rgb[:, top : top + 256].permute(1, 2, 0).mul(255.0).round_().clamp_(0, 255).to(torch.uint8).numpy()
     return Image.fromarray(array, mode="RGB")
 
 

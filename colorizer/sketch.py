@@ -35,6 +35,7 @@ MAX_SWEEPS = 64  # row + column sweep pairs at most; drawings measured need unde
 DAB_CHROMA = 0.08  # a painted pixel with more chroma (|Cb, Cr|, RGB in [0, 1]) is a color dab, not a pen line
 _SEGMENT = 2**42  # above any distance * step + label; separates runs in _scan_rows
 _FAR = 2**61  # unreached
+_BLOCK = 1 << 18  # pixels per block of a sweep: bounds its temporaries (2 MB each)
 
 
 def hint_colors(hints, size):
@@ -50,50 +51,70 @@ def hint_colors(hints, size):
 
 
 def _dilate(mask, radius):
-    """Max over a (2 radius + 1) square window, as two 1-D passes (N x 1 x H x W float)."""
-    k = 2 * radius + 1
-    return F.max_pool2d(F.max_pool2d(mask, (1, k), 1, (0, radius)), (k, 1), 1, (radius, 0))
+    """Max over a (2 radius + 1) square window of an H x W bool array (outside the image counts
+    as false), as two 1-D passes of shifted ORs: bool, so 16 MP drawings need 16 MB a copy."""
+    down = mask.copy()
+    for k in range(1, radius + 1):
+        down[k:] |= mask[:-k]
+        down[:-k] |= mask[k:]
+    grown = down.copy()
+    for k in range(1, radius + 1):
+        grown[:, k:] |= down[:, :-k]
+        grown[:, :-k] |= down[:, k:]
+    return grown
 
 
 def ink_mask(y, gap=GAP):
     """(ink, lines, page): H x W bool of the drawn strokes in y (1 x 1 x H x W in [0, 1]), the
     same with gaps closed (the barriers that regions are split by), and the page's brightness."""
     page = float(np.percentile(y.flatten()[:: max(1, y.numel() // 100_000)].numpy(), 90)) or 1.0
-    ink = (y < INK_LEVEL * page).float()
-    closed = 1 - _dilate(1 - _dilate(ink, gap), gap)  # dilate, then erode
-    return ink[0, 0].numpy() > 0, closed[0, 0].numpy() > 0, page
+    ink = (y[0, 0] < INK_LEVEL * page).numpy()
+    return ink, ~_dilate(~_dilate(ink, gap), gap), page  # dilate, then erode
 
 
 def _scan_rows(value, passable, step):
-    """One shortest-path sweep along every row, both directions, in place: value (H x W int64,
+    """One shortest-path sweep along every row, both directions, in place: value (R x W int64,
     ``distance * step + label``, ``_FAR`` if unreached) moves along runs of passable pixels at
     ``step`` per pixel. A run's minimum of ``value_k - k * step`` is a running minimum
-    (``np.minimum.accumulate``); an offset of ``_SEGMENT`` per run keeps runs apart."""
-    for flip in (False, True):
-        v, p = (value[:, ::-1], passable[:, ::-1]) if flip else (value, passable)
-        offset = np.arange(v.shape[1], dtype=np.int64) * step + np.cumsum(~p, axis=1, dtype=np.int64) * _SEGMENT
-        best = np.minimum.accumulate(v - offset, axis=1) + offset
-        np.minimum(v, np.where(p & (best < _SEGMENT), best, _FAR), out=v)
+    (``np.minimum.accumulate``); an offset of ``_SEGMENT`` per run keeps runs apart. In blocks
+    of rows, so the temporaries stay small at 16 MP. Returns whether any value fell."""
+    changed, rows = False, max(1, _BLOCK // value.shape[1])
+    for start in range(0, len(value), rows):
+        block, open_ = value[start : start + rows], passable[start : start + rows]
+        for flip in (False, True):
+            v, p = (block[:, ::-1], open_[:, ::-1]) if flip else (block, open_)
+            offset = np.arange(v.shape[1], dtype=np.int64) * step + np.cumsum(~p, axis=1, dtype=np.int64) * _SEGMENT
+            best = np.minimum.accumulate(v - offset, axis=1) + offset
+            best = np.where(p & (best < _SEGMENT), best, _FAR)
+            changed = changed or bool((best < v).any())
+            np.minimum(v, best, out=v)
+    return changed
+
+
+def _scan_columns(value, passable, step):
+    """:func:`_scan_rows` down the columns of value (N x H x W, in place), a block of columns at
+    a time copied out transposed (a whole transposed copy would double the memory)."""
+    changed, height = False, value.shape[-2]
+    columns = max(1, _BLOCK // (height * len(value)))
+    for start in range(0, value.shape[-1], columns):
+        v = np.ascontiguousarray(np.swapaxes(value[..., start : start + columns], -1, -2))
+        p = np.ascontiguousarray(np.swapaxes(passable[..., start : start + columns], -1, -2))
+        if _scan_rows(v.reshape(-1, height), p.reshape(-1, height), step):
+            changed = True
+            value[..., start : start + columns] = np.swapaxes(v, -1, -2)
+    return changed
 
 
 def _spread(value, passable, step, max_sweeps=MAX_SWEEPS):
-    """Alternate row and column sweeps until nothing changes (a slanted, winding region needs a
+    """Alternate column and row sweeps until nothing changes (a slanted, winding region needs a
     turn per sweep), at most ``max_sweeps`` pairs. value, passable: H x W, or N x H x W (each
-    image on its own)."""
-
-    def sweep_rows(v, p):  # contiguous arrays: the reshapes are views, swept in place
-        _scan_rows(v.reshape(-1, v.shape[-1]), p.reshape(-1, p.shape[-1]), step)
-
-    passable = np.ascontiguousarray(passable)
-    passable_t = np.ascontiguousarray(np.swapaxes(passable, -1, -2))
-    value = np.ascontiguousarray(value)
+    image on its own); value (int64, contiguous: then swept in place) is returned."""
+    value = np.ascontiguousarray(value, dtype=np.int64)
+    batched, passable = value.reshape(-1, *value.shape[-2:]), np.asarray(passable).reshape(-1, *value.shape[-2:])
     for _ in range(max_sweeps):
-        before = value.copy()
-        value_t = np.ascontiguousarray(np.swapaxes(value, -1, -2))
-        sweep_rows(value_t, passable_t)
-        value = np.ascontiguousarray(np.swapaxes(value_t, -1, -2))
-        sweep_rows(value, passable)
-        if np.array_equal(value, before):
+        down = _scan_columns(batched, passable, step)
+        across = _scan_rows(batched.reshape(-1, value.shape[-1]), passable.reshape(-1, value.shape[-1]), step)
+        if not (down or across):
             break
     return value
 
@@ -123,14 +144,34 @@ def _regions(free):
     """Connected regions of ``free`` (H x W bool): each pixel's region as the smallest flat index
     in it (int64; ``_FAR`` off ``free``), by spreading minima at no cost per step."""
     index = np.arange(free.size, dtype=np.int64).reshape(free.shape)
-    return _spread(np.where(free, index, _FAR), free, 0)
+    index[~free] = _FAR
+    return _spread(index, free, 0)
+
+
+def _region_colors(region, inside, rgb_small):
+    """Each region's mean color in a line-art network's output at its working size: region (int,
+    0..R-1, one per true pixel of ``inside``, H x W bool, in raster order); rgb_small 1 x 3 x h x w
+    in [0, 1]. Every pixel counts as its nearest cell of the small grid, a block of rows at a
+    time: a 16 MP drawing needs neither the guess nor index arrays at full size. R x 3 float64."""
+    (height, width), (h, w) = inside.shape, rgb_small.shape[-2:]
+    cells = rgb_small[0].reshape(3, -1).double().numpy()
+    sums = np.zeros((3, int(region.max()) + 1))
+    col_cell = np.arange(width) * w // width
+    done, rows = 0, max(1, _BLOCK // width)
+    for start in range(0, height, rows):
+        r, c = np.nonzero(inside[start : start + rows])
+        cell = ((r + start) * h // height) * w + col_cell[c]
+        for channel in range(3):
+            sums[channel] += np.bincount(region[done : done + len(r)], weights=cells[channel, cell], minlength=sums.shape[1])
+        done += len(r)
+    return (sums / np.bincount(region)).T
 
 
 def fill_sketch(y_full, dabs, guess=None):
     """Fill a drawing: y_full 1 x 1 x H x W in [0, 1]; dabs: :func:`hint_colors` output (or
-    None); guess: None, or a function from the closed lines (H x W bool) to 1 x 3 x H x W RGB in
-    [0, 1], called only if some region has no dab; each such region gets the mean of its
-    pixels' guesses. Returns 1 x 3 x H x W RGB in [0, 1]."""
+    None); guess: None, or a function from the closed lines (H x W bool) to a line-art
+    network's RGB at its working size (1 x 3 x h x w in [0, 1]), called only if some region has no
+    dab; each such region gets the mean of its pixels' guesses. Returns 1 x 3 x H x W RGB in [0, 1]."""
     height, width = y_full.shape[-2:]
     ink, lines, page = ink_mask(y_full)
     value = np.full((height, width), _FAR, dtype=np.int64)
@@ -142,27 +183,35 @@ def fill_sketch(y_full, dabs, guess=None):
         keep = ~lines[ys, xs]  # a dab on a line would leak into both sides
         keep = keep if keep.any() else np.ones_like(keep)
         value[ys[keep], xs[keep]] = label.ravel()[keep]
-    value = _spread(value, ~lines, step)
-    label = np.where(value < _FAR, value % step, -1)
+    label = _spread(value, ~lines, step)
+    label[label < _FAR] %= step
+    label[label >= _FAR] = -1
+    del value
     empty = ~lines & (label < 0)
     if guess is not None and empty.any():
         region = _regions(empty)
         border = np.unique(np.concatenate([region[0], region[-1], region[:, 0], region[:, -1]]))
         empty &= ~np.isin(region, border)  # the undabbed page stays paper-white
     if guess is not None and empty.any():  # undabbed shapes: flat, in the network's mean color
-        region = np.unique(region[empty], return_inverse=True)[1].ravel()
-        rgb_guess = guess(lines)[0].reshape(3, -1).double().numpy()[:, empty.ravel()]
-        sums = np.stack([np.bincount(region, weights=channel) for channel in rgb_guess], axis=1)
+        roots = np.zeros(region.size, dtype=bool)
+        roots[region[empty]] = True  # each region is named by its first pixel: number them 0, 1, ...
+        region = (np.cumsum(roots, dtype=np.int32) - 1)[region[empty]]
         label[empty] = len(colors) + region
-        colors = np.concatenate([colors, sums / np.bincount(region)[:, None]])
+        colors = np.concatenate([colors, _region_colors(region, empty, guess(lines))])
     # Line pixels: the color of the region beside them (labels at distance 0 in every region).
     step = 1 << int(len(colors)).bit_length()
-    value = _spread(np.where(label >= 0, label, _FAR), lines, step)
-    label = np.where(value < _FAR, value % step, 0)  # unreached (no dab, no guess): white
-    fill = np.where((value < _FAR)[..., None], colors[label], 1.0)
-    fill = torch.from_numpy(fill.transpose(2, 0, 1)[None].astype(np.float32))
-    out = fill * (y_full.float() / page).clamp(0, 1)  # antialiased line edges darken the fill
-    return torch.where(torch.from_numpy(ink)[None, None], y_full.float().expand_as(out), out).clamp_(0, 1)
+    label[label < 0] = _FAR
+    label = _spread(label, lines, step)
+    unreached = label >= _FAR
+    label %= step
+    label[unreached] = len(colors)  # no dab, no guess: white
+    colors = torch.from_numpy(np.concatenate([colors, np.ones((1, 3))]).astype(np.float32))
+    out = colors[torch.from_numpy(label)].permute(2, 0, 1)  # 3 x H x W, made in place from here on
+    y = y_full[0, 0].float()
+    out.mul_((y / page).clamp_(0, 1))  # antialiased line edges darken the fill
+    ink = torch.from_numpy(ink)
+    out[:, ink] = y[ink]
+    return out.clamp_(0, 1)[None]
 
 
 def split_drawing(rgb_uint8):

@@ -60,6 +60,16 @@ def test_fit_chroma_leaves_in_gamut_chroma_alone():
     torch.testing.assert_close(fit_chroma_torch(ycbcr[:, :1], ycbcr[:, 1:]), ycbcr[:, 1:])
 
 
+def test_rgb_in_gamut_is_the_fit_then_the_conversion_band_by_band():
+    from colorizer.color import ycbcr_to_rgb_in_gamut
+
+    torch.manual_seed(0)
+    y, cbcr = torch.rand(2, 1, 10, 7), torch.rand(2, 2, 10, 7) - 0.5  # much of it out of gamut
+    whole = ycbcr_to_rgb_torch(torch.cat([y, fit_chroma_torch(y, cbcr)], dim=1)).clamp(0, 1)
+    assert torch.allclose(ycbcr_to_rgb_in_gamut(y, cbcr, rows=3), whole, atol=1e-6)  # bands of 3, 3, 3, 1 rows
+    assert torch.allclose(rgb_to_ycbcr_torch(ycbcr_to_rgb_in_gamut(y, cbcr))[:, :1], y, atol=1e-5)  # luminance kept
+
+
 def test_to_gray_rejects_wrong_shape():
     with pytest.raises(ValueError):
         to_gray(np.zeros((4, 4)))

@@ -159,10 +159,10 @@ def test_sketch_fill_sets_luminance_and_a_guess_fills_undabbed_regions():
     assert np.allclose(out[64, 64], 1.0)  # the box has no dab
     seen = []
 
-    def guess(lines):  # a line-art network's colors: two halves of the box guessed differently
+    def guess(lines):  # a line-art network's colors at its working size: two halves of the box guessed differently
         seen.append(lines)
-        rgb = torch.tensor([0.2, 0.6, 0.3]).reshape(1, 3, 1, 1).repeat(1, 1, 128, 128)
-        rgb[..., :, 64:] = torch.tensor([0.4, 0.2, 0.3]).reshape(1, 3, 1, 1)
+        rgb = torch.tensor([0.2, 0.6, 0.3]).reshape(1, 3, 1, 1).repeat(1, 1, 32, 32)
+        rgb[..., :, 16:] = torch.tensor([0.4, 0.2, 0.3]).reshape(1, 3, 1, 1)
         return rgb
 
     out = fill_sketch(y, hint_colors([(5, 5, sky)], (128, 128)), guess=guess)[0].permute(1, 2, 0).numpy()
@@ -173,6 +173,26 @@ def test_sketch_fill_sets_luminance_and_a_guess_fills_undabbed_regions():
     seen.clear()
     fill_sketch(y, hint_colors([(5, 5, sky), (64, 64, sky)], (128, 128)), guess=guess)
     assert not seen  # every region dabbed: no network run
+
+
+def test_sketch_fill_is_the_same_when_swept_in_small_blocks(monkeypatch):
+    """The sweeps and the region pooling work a block of rows or columns at a time (memory at
+    16 MP); blocks that split rows, columns and regions must not change the result."""
+    from colorizer import sketch
+
+    drawing = house()
+    ImageDraw.Draw(drawing).ellipse([80, 80, 120, 110], outline=0, width=2)  # a second, slanted shape
+    y = torch.from_numpy(np.asarray(drawing, dtype=np.float32) / 255)[None, None]
+    dabs = sketch.hint_colors([(5, 5, (110, 170, 240)), (100, 95, (200, 40, 40)), (101, 96, (40, 200, 40))], (128, 128))
+
+    def guess(lines):
+        return torch.rand(1, 3, 24, 40, generator=torch.Generator().manual_seed(0))
+
+    whole = sketch.fill_sketch(y, dabs, guess)
+    monkeypatch.setattr(sketch, "_BLOCK", 100)  # under one row: blocks of single rows and columns
+    assert torch.equal(sketch.fill_sketch(y, dabs, guess), whole)
+    monkeypatch.setattr(sketch, "_BLOCK", 1000)  # several rows, several columns
+    assert torch.equal(sketch.fill_sketch(y, dabs, guess), whole)
 
 
 def test_sketch_mode_takes_a_dense_hint_image_and_rejects_bad_hints():

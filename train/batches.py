@@ -12,7 +12,7 @@ import torch
 import torch.nn.functional as F
 
 from colorizer.bins import bin_counts, decode, quantize, rebalance_weights, smooth_prior
-from colorizer.color import GRAY_WEIGHTS, fit_chroma_torch, rgb_to_ycbcr_torch, ycbcr_to_rgb_torch
+from colorizer.color import GRAY_WEIGHTS, rgb_to_ycbcr_torch, ycbcr_to_rgb_in_gamut
 from colorizer.hints import sample_hints
 from colorizer.sketch import page_mask
 
@@ -132,7 +132,7 @@ def forward_rgb(model, out, y):
         return out
     if model.output == "bins":
         out = decode(out, model.bin_prior, grid=model.grid)
-    return ycbcr_to_rgb_torch(torch.cat([y, fit_chroma_torch(y, out)], dim=1)).clamp(0, 1)
+    return ycbcr_to_rgb_in_gamut(y, out)
 
 
 # MSE (RGB in [0, 1]) of an 8-bit image at the 50 dB PSNR cap: 255^2 / 10^5 / 255^2.
