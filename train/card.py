@@ -227,6 +227,7 @@ def model_card(name, config, evaluation, history, grids, examples=None, blurb=No
             lines.append("")
     if "sketch" in metrics:
         n = metrics["sketch"]
+        hue = f"{100 * n['undabbed_hue_accuracy']:.1f}%" if "undabbed_hue_accuracy" in n else "–"  # measured since December 2026
         lines += [
             "## Sketch mode",
             "",
@@ -234,12 +235,14 @@ def model_card(name, config, evaluation, history, grids, examples=None, blurb=No
             " (`train.corpus`) turned into line drawings. PSNR against the colored pictures (their pages as they"
             " are: half of them a random plain color), colorfulness Hasler-Suesstrunk.",
             "",
-            "| drawing filled with | PSNR dB | drawing's PSNR dB | below the drawing | colorfulness (originals') | worst region within Delta E 10 |",
-            "| --- | ---: | ---: | ---: | --- | --- |",
-            f"| one true-color dab per region | {n['psnr']:.2f} | {n['psnr_drawing']:.2f} | – | – |"
+            "| drawing filled with | PSNR dB | drawing's PSNR dB | below the drawing | colorfulness (originals') | hue accuracy |"
+            " worst region within Delta E 10 |",
+            "| --- | ---: | ---: | ---: | --- | ---: | --- |",
+            f"| one true-color dab per region | {n['psnr']:.2f} | {n['psnr_drawing']:.2f} | – | – | – |"
             f" min {100 * n['worst_region_share_min']:.1f}%, mean {100 * n['worst_region_share_mean']:.1f}% |",
             f"| no dab: this network alone | {n['undabbed_psnr']:.2f} | {n['psnr_drawing']:.2f} |"
-            f" {100 * n['undabbed_below_drawing']:.0f}% | {n['undabbed_colorfulness']:.1f} ({n['colorfulness_original']:.1f}) | – |",
+            f" {100 * n['undabbed_below_drawing']:.0f}% | {n['undabbed_colorfulness']:.1f} ({n['colorfulness_original']:.1f}) |"
+            f" {hue} | – |",
             "",
             *([f"The most any fill that keeps the lines as drawn can reach (the colored picture itself off the lines):"
                f" {n['psnr_perfect_fill']:.2f} dB, so a gain of {n['psnr_perfect_fill'] - n['psnr_drawing']:+.2f} dB over the"

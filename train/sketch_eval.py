@@ -26,7 +26,7 @@ from scipy import ndimage
 
 import colorizer
 from colorizer.color import delta_e
-from colorizer.metrics import colorfulness, psnr
+from colorizer.metrics import colorfulness, hue_accuracy, psnr
 from colorizer.sketch import ink_mask
 
 from .lineart import line_drawing
@@ -110,13 +110,14 @@ def evaluate_sketch(model, pictures, seed=0):
 
 def evaluate_undabbed(model, pictures):
     """The drawings with no dab at all, filled by the line-art network alone: per picture (PSNR of
-    the output, colorfulness of the output, of the picture). The drawing's PSNR is
-    :func:`evaluate_sketch`'s (the same drawings)."""
+    the output, colorfulness of the output, of the picture, hue accuracy: NaN for a picture
+    without clearly colored pixels). The drawing's PSNR is :func:`evaluate_sketch`'s (the same
+    drawings)."""
     rows = []
     for picture in pictures:
         drawing, _ = line_drawing(picture)
         out = np.asarray(model.colorize(drawing, mode="sketch"))
-        rows.append((psnr(out, picture), colorfulness(out), colorfulness(picture)))
+        rows.append((psnr(out, picture), colorfulness(out), colorfulness(picture), hue_accuracy(out, picture)))
     return np.array(rows)
 
 
@@ -149,13 +150,14 @@ def summarize(dabbed, undabbed):
     """{metric: value} of :func:`evaluate_sketch` and :func:`evaluate_undabbed` rows of the same
     pictures (the model card's and the JSON's numbers)."""
     worst, out_psnr, drawing_psnr, perfect_psnr, line_share = dabbed.T
-    psnr_none, colorful, colorful_original = undabbed.T
+    psnr_none, colorful, colorful_original, hue = undabbed.T
     return {"pictures": len(dabbed), "worst_region_share_min": float(worst.min()), "worst_region_share_mean": float(worst.mean()),
             "pictures_meeting_share": float((worst >= 0.95).mean()), "psnr": float(out_psnr.mean()),
             "psnr_drawing": float(drawing_psnr.mean()), "psnr_gain_min": float(np.min(out_psnr - drawing_psnr)),
             "psnr_perfect_fill": float(perfect_psnr.mean()), "line_share": float(line_share.mean()),
             "undabbed_psnr": float(psnr_none.mean()), "undabbed_below_drawing": float((psnr_none < drawing_psnr).mean()),
-            "undabbed_colorfulness": float(colorful.mean()), "colorfulness_original": float(colorful_original.mean())}
+            "undabbed_colorfulness": float(colorful.mean()), "colorfulness_original": float(colorful_original.mean()),
+            "undabbed_hue_accuracy": float(np.nanmean(hue))}
 
 
 def report(numbers):
@@ -171,7 +173,8 @@ def report(numbers):
             f"no dabs (the line-art network alone): PSNR {n['undabbed_psnr']:.2f} dB vs the drawing's {n['psnr_drawing']:.2f} "
             f"(target: not below), {100 * n['undabbed_below_drawing']:.0f}% of pictures below it; colorfulness "
             f"{n['undabbed_colorfulness']:.1f} of the originals' {n['colorfulness_original']:.1f} "
-            f"(ratio {n['undabbed_colorfulness'] / n['colorfulness_original']:.2f}, target >= 0.33)"]
+            f"(ratio {n['undabbed_colorfulness'] / n['colorfulness_original']:.2f}, target >= 0.33); hue accuracy "
+            f"{100 * n['undabbed_hue_accuracy']:.1f}%"]
 
 
 def main(argv=None):
