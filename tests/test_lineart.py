@@ -121,6 +121,7 @@ def test_a_trained_line_art_network_fills_only_undabbed_regions(tmp_path, tiny_d
     assert Image.open(tmp_path / "p.png").width == 2 * 3 * 64 + 8
     numbers = json.loads((tmp_path / "s.json").read_text())
     assert numbers["pictures"] == 2 and numbers["worst_region_share_min"] >= 0.95 and numbers["undabbed_colorfulness"] > 0
+    assert 0 <= numbers["undabbed_hue_accuracy"] <= 1
     assert numbers["psnr"] <= numbers["psnr_perfect_fill"] and 0 < numbers["line_share"] < 0.5  # no fill beats the picture itself
 
 
@@ -156,3 +157,18 @@ def test_the_shipped_line_art_network_fills_a_shape_and_leaves_the_page_white(mo
     assert (inside == inside[0]).all() and np.ptp(inside[0]) > 20  # flat, and a color, not gray or white
     assert (out[:20] == 255).all() and (out[80:] == 255).all()  # the page
     assert (out[48, 24] < 60).all()  # the line as drawn
+
+
+def test_the_card_shows_sketch_hue_accuracy_when_measured():
+    from train.card import model_card
+
+    sketch = {"pictures": 3, "psnr": 11.0, "psnr_drawing": 6.0, "worst_region_share_min": 1.0, "worst_region_share_mean": 1.0,
+              "undabbed_psnr": 7.0, "undabbed_below_drawing": 0.1, "undabbed_colorfulness": 40.0, "colorfulness_original": 90.0}
+    config = {"architecture": {"name": "lineart_unet", "kwargs": {}}, "epochs": 1, "data": {"sources": ["corpus-128.tar.gz"]},
+              "normalization": {"gray_mean": 120.0, "gray_std": 60.0, "scheme": "standard"},
+              "inference": {"working_size": 128}, "metrics": {"sketch": sketch}}
+    row = next(line for line in model_card("lines", config, {}, [], []).splitlines() if line.startswith("| no dab"))
+    assert row.endswith("| 40.0 (90.0) | – | – |")  # measured before December 2026: no hue column value
+    config["metrics"]["sketch"] = {**sketch, "undabbed_hue_accuracy": 0.148}
+    row = next(line for line in model_card("lines", config, {}, [], []).splitlines() if line.startswith("| no dab"))
+    assert row.endswith("| 40.0 (90.0) | 14.8% | – |")
