@@ -178,6 +178,14 @@ def _stroke_pixels(points, height, width):
     return flat, mean
 
 
+def _pixel_strokes(cells, grid):
+    """The stroke of each stroke pixel: cells (its gate-grid cell, flat, from :func:`_cells`) ->
+    the number of the 8-connected group of stroke cells (:func:`stroke_groups`) it lies in."""
+    mask = np.zeros(grid[0] * grid[1], dtype=bool)
+    mask[cells] = True
+    return stroke_groups(mask.reshape(grid)).reshape(-1)[cells]
+
+
 def _grid(height, width, size):
     shrink = min(1.0, size / max(height, width))
     return max(1, round(height * shrink)), max(1, round(width * shrink))
@@ -216,11 +224,12 @@ def _cell_votes(y_full, flat, correction, grid):
     across an edge, whose correction (stroke color minus another region's automatic color) says
     nothing about that region; their weight falls off with ``PIXEL_STEP``."""
     height, width = y_full.shape[-2:]
-    cells, inverse = np.unique(_cells(flat, height, width, grid), return_inverse=True)
+    pixel_cells = _cells(flat, height, width, grid)
+    cells, inverse = np.unique(pixel_cells, return_inverse=True)
     seeds = np.full(grid[0] * grid[1], -1, dtype=np.int64)
     seeds[cells] = np.arange(len(cells))
     seeds = seeds.reshape(grid)
-    groups = stroke_groups(seeds >= 0).reshape(-1)[cells][inverse]  # per stroke pixel
+    groups = _pixel_strokes(pixel_cells, grid)
     y_stroke = y_full.reshape(-1)[flat].double().numpy()
     trust = np.exp(-(((y_stroke - _group_medians(y_stroke, groups)[groups]) / PIXEL_STEP) ** 2))
     counts = np.bincount(inverse)

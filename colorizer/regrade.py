@@ -35,7 +35,7 @@ the network painted both the same).
 import numpy as np
 import torch
 
-from .propagate import GATE_SIZE, _cells, _grid, _stroke_pixels, stroke_groups
+from .propagate import GATE_SIZE, _cells, _grid, _pixel_strokes, _stroke_pixels
 from .upsample import resize
 
 __all__ = ["MIN_STROKES", "regrade_to_strokes"]
@@ -86,10 +86,7 @@ def regrade_to_strokes(y_full, cbcr_full, points, min_strokes=MIN_STROKES):
     if len(flat) == 0:
         return cbcr_full
     grid = _grid(height, width, GATE_SIZE)
-    cells = _cells(flat, height, width, grid)
-    mask = np.zeros(grid[0] * grid[1], dtype=bool)
-    mask[cells] = True
-    groups = stroke_groups(mask.reshape(grid)).reshape(-1)[cells]  # per stroke pixel
+    groups = _pixel_strokes(_cells(flat, height, width, grid), grid)
     strokes = groups.max() + 1
     if strokes < min_strokes:
         return cbcr_full

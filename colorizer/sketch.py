@@ -140,6 +140,16 @@ def network_drawing(lines, size):
     return torch.cat([drawing, page_mask(drawing)], dim=1)
 
 
+def _nearest_labels(value, passable, step, unreached):
+    """:func:`_spread` of ``distance * step + label`` seeds (``value``, in place), then each
+    pixel's nearest seed's label; ``unreached`` where no seed reaches. H x W int64."""
+    value = _spread(value, passable, step)
+    far = value >= _FAR
+    value %= step
+    value[far] = unreached
+    return value
+
+
 def _regions(free):
     """Connected regions of ``free`` (H x W bool): each pixel's region as the smallest flat index
     in it (int64; ``_FAR`` off ``free``), by spreading minima at no cost per step."""
@@ -183,10 +193,7 @@ def fill_sketch(y_full, dabs, guess=None):
         keep = ~lines[ys, xs]  # a dab on a line would leak into both sides
         keep = keep if keep.any() else np.ones_like(keep)
         value[ys[keep], xs[keep]] = label.ravel()[keep]
-    label = _spread(value, ~lines, step)
-    label[label < _FAR] %= step
-    label[label >= _FAR] = -1
-    del value
+    label = _nearest_labels(value, ~lines, step, -1)
     empty = ~lines & (label < 0)
     if guess is not None and empty.any():
         region = _regions(empty)
@@ -201,10 +208,7 @@ def fill_sketch(y_full, dabs, guess=None):
     # Line pixels: the color of the region beside them (labels at distance 0 in every region).
     step = 1 << int(len(colors)).bit_length()
     label[label < 0] = _FAR
-    label = _spread(label, lines, step)
-    unreached = label >= _FAR
-    label %= step
-    label[unreached] = len(colors)  # no dab, no guess: white
+    label = _nearest_labels(label, lines, step, len(colors))  # no dab, no guess: white
     colors = torch.from_numpy(np.concatenate([colors, np.ones((1, 3))]).astype(np.float32))
     out = colors[torch.from_numpy(label)].permute(2, 0, 1)  # 3 x H x W, made in place from here on
     y = y_full[0, 0].float()
