@@ -69,20 +69,26 @@ def colorize_with_hints(model, images_uint8, hint_lists, batch_size=100):
     return np.concatenate(outputs)
 
 
+def _same_size_runs(images):
+    """(start, stop) of each run of consecutive images that share one size."""
+    starts = [0] + [i for i in range(1, len(images)) if images[i].shape != images[i - 1].shape]
+    return list(zip(starts, starts[1:] + [len(images)]))
+
+
 def stroke_curve(model, images_uint8, counts=COUNTS, side=3, seed=0):
     """{count: per-image PSNR array} (same images, seeded dabs; count 0 = automatic).
 
-    images_uint8: N x H x W x 3 uint8 (colorized in batches), or a list of H x W x 3 uint8
-    arrays of any sizes (photo files at their own resolution, colorized one by one)."""
+    images_uint8: N x H x W x 3 uint8, or a list of H x W x 3 uint8 arrays of any sizes (photo
+    files at their own resolution); consecutive images of one size are colorized in batches."""
     curve = {}
     for count in counts:
         rng = np.random.default_rng([seed, count])
         hint_lists = [random_dabs(image, count, rng, side) for image in images_uint8]
-        if isinstance(images_uint8, np.ndarray):
-            curve[count] = psnr_batch(colorize_with_hints(model, images_uint8, hint_lists), images_uint8)
-        else:
-            curve[count] = np.concatenate([psnr_batch(colorize_with_hints(model, image[None], [hints]), image[None])
-                                           for image, hints in zip(images_uint8, hint_lists)])
+        scores = []
+        for start, stop in _same_size_runs(images_uint8):
+            batch = np.stack(images_uint8[start:stop])
+            scores.append(psnr_batch(colorize_with_hints(model, batch, hint_lists[start:stop]), batch))
+        curve[count] = np.concatenate(scores)
     return curve
 
 
@@ -155,7 +161,7 @@ def main(argv=None):
     for name, images in sets.items():
         if args.limit and args.limit < len(images):
             keep = np.linspace(0, len(images) - 1, args.limit).round().astype(int)
-            images = images[keep] if isinstance(images, np.ndarray) else [images[i] for i in keep]
+            images = [images[i] for i in keep]
         curve = stroke_curve(model, images, counts, args.dab)
         print(format_curve(name, curve), flush=True)
         results[name] = {str(k): {"mean": float(v.mean()), "worst_change": float((v - curve[counts[0]]).min())} for k, v in curve.items()}
