@@ -37,7 +37,7 @@ class ChromaUNet(nn.Module):
     size_multiple = 8
     in_channels = 1
 
-    def __init__(self, widths=(16, 32, 64, 192)):
+    def __init__(self, widths=(16, 32, 64, 192), context=False):
         super().__init__()
         c0, c1, c2, c3 = widths
         # Convolutions whose input is a concatenation, and its parts' widths in order: training
@@ -51,6 +51,15 @@ class ChromaUNet(nn.Module):
         self.dec1 = block(c2 + c1, c1)
         self.dec0 = nn.Sequential(nn.Conv2d(c1 + c0, c0, 3, padding=1), nn.ReLU(inplace=True))
         self.head = nn.Conv2d(c0, 2, 1)
+        # Optional global context (Iizuka et al. 2016's fusion layer): the 1/8 features' mean over
+        # the image, through a small MLP, added back at every position, so each pixel's colors can
+        # depend on what the whole picture is. Its last layer starts at zero: a network grown from
+        # one without it (``init_from``) starts out computing exactly what that one did.
+        self.context = None
+        if context:
+            self.context = nn.Sequential(nn.Linear(c3, c3), nn.ReLU(inplace=True), nn.Linear(c3, c3))
+            nn.init.zeros_(self.context[2].weight)
+            nn.init.zeros_(self.context[2].bias)
 
     @staticmethod
     def _up(x, like):
@@ -65,6 +74,8 @@ class ChromaUNet(nn.Module):
         s1 = self.enc1(s0)
         s2 = self.enc2(F.max_pool2d(s1, 2))
         s3 = self.enc3(F.max_pool2d(s2, 2))
+        if self.context is not None:
+            s3 = s3 + self.context(s3.mean(dim=(2, 3)))[:, :, None, None]
         d2 = self.dec2(torch.cat([self._up(s3, s2), s2], dim=1))
         d1 = self.dec1(torch.cat([self._up(d2, s1), s1], dim=1))
         return self.dec0(torch.cat([self._up(d1, s0), s0], dim=1))
@@ -86,14 +97,15 @@ class ChromaBinsHints(ChromaUNet):
     start from it (``init_from``); the full-resolution decoder is ``head_width`` wide because K
     logits from 16 features would be a narrow bottleneck. The buffer ``bin_prior`` (K, sums to 1)
     holds the training set's smoothed bin frequencies, for prior correction at inference; it is
-    saved with the weights. 2.0 M parameters at the defaults.
+    saved with the weights. 2.0 M parameters at the defaults (2.1 M with ``context``, the global
+    branch of :class:`ChromaUNet`, which the shipped weights have).
     """
 
     output = "bins"
     in_channels = 1 + HINT_CHANNELS
 
-    def __init__(self, widths=(16, 64, 128, 256), head_width=32, grid=GRID):
-        super().__init__(widths)
+    def __init__(self, widths=(16, 64, 128, 256), head_width=32, grid=GRID, context=False):
+        super().__init__(widths, context)
         c0, c1 = widths[:2]
         self.grid = grid
         del self.head  # a separate name, so init_from a regression network leaves the new head fresh

@@ -270,6 +270,25 @@ def test_init_from_widens_a_network_without_changing_what_it_computes(tmp_path):
         loop.init_weights(colorizer.create_model("seed_unet", widths=(32, 64, 256)), tmp_path / "unet")
 
 
+def test_global_context_starts_as_a_no_op_and_then_sees_the_whole_picture(tmp_path):
+    torch.manual_seed(0)
+    kwargs = {"widths": (8, 16, 16, 32), "head_width": 8}
+    plain = colorizer.create_model("chroma_bins_hints", **kwargs)
+    colorizer.save_weights(tmp_path / "plain", plain, {"architecture": {"name": "chroma_bins_hints", "kwargs": kwargs},
+                                                        "normalization": {"gray_mean": 120.0, "gray_std": 60.0}})
+    grown = colorizer.create_model("chroma_bins_hints", context=True, **kwargs)
+    loop.init_weights(grown, tmp_path / "plain")
+    x = torch.randn(1, 4, 64, 64)
+    with torch.no_grad():
+        torch.testing.assert_close(grown.eval()(x), plain.eval()(x))
+        grown.context[2].weight.normal_()  # as after training: the context now changes the output
+        far = x.clone()
+        far[..., 48:, 48:] = torch.randn(1, 4, 16, 16)  # change only the far corner
+        # the top-left pixel's receptive field in the trunk does not reach that corner; the mean does
+        assert not torch.equal(grown(x)[..., 0, 0], grown(far)[..., 0, 0])
+        assert torch.equal(plain(x)[..., 0, 0], plain(far)[..., 0, 0])
+
+
 def test_train_export_load_colorize_round_trip(tmp_path, tiny_data, monkeypatch):
     run = loop.train(tiny_config(tmp_path, tiny_data, epochs=2, export=str(tmp_path / "weights" / "tiny")), show_progress=False)
     folder = tmp_path / "weights" / "tiny"
