@@ -1,6 +1,7 @@
 """Training on tiny image trees made here: config, determinism, resume, history, export, round trip."""
 
 import json
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -384,8 +385,11 @@ def test_extra_images_are_cropped_at_extra_size(tmp_path, tiny_data, tiny_big, m
 
 
 def test_a_bin_run_exports_the_decoding_its_config_names(tmp_path, tiny_data):
-    assert {k: PRESETS["chroma_bins"][k] for k in ("vividness", "vividness_beta", "prior_mix")} == \
-        {"vividness": 0.25, "vividness_beta": 0.75, "prior_mix": 0.05}  # what the shipped bin network decodes with
+    shipped = json.loads((Path(__file__).resolve().parents[1] / "weights/chroma_bins_hints/config.json").read_text())
+    keys = ("vividness", "vividness_beta", "prior_mix")
+    # the from-scratch preset makes what ships: the same network (global context) and decoding
+    assert {k: PRESETS["chroma_bins"][k] for k in keys} == {k: shipped["inference"][k] for k in keys}
+    assert PRESETS["chroma_bins"]["model_kwargs"] == shipped["architecture"]["kwargs"] == PRESETS["chroma_bins_corpus"]["model_kwargs"]
     run = loop.train(tiny_config(tmp_path, tiny_data, model="chroma_bins_hints", loss="ce_bins", epochs=1, vividness=0.4,
                                  vividness_beta=0.6, prior_mix=0.05), show_progress=False)
     config = export_run(run / "checkpoint.safetensors", tmp_path / "bins", run_eval=False)
