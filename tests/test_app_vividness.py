@@ -63,7 +63,7 @@ def test_upload_tab_wires_the_slider(app):
     Upload tab's colorize event and is reset by the model dropdown; /colorize keeps its inputs."""
     blocks = {getattr(b, "elem_id", None): b for b in app.demo.blocks.values()}
     slider, model = blocks["upload-vividness"], blocks["model"]
-    assert slider.visible is False and (slider.minimum, slider.maximum, slider.step) == (0, 1, 0.05)
+    assert slider.visible is False and (slider.minimum, slider.maximum, slider.step) == (0, 1, 0.01)
     fns = app.demo.fns.values()
     assert any(f.name == "colorize_upload" and f.inputs[-1] is slider for f in fns)
     assert any(f.inputs == [model] and f.outputs == [slider] for f in fns)

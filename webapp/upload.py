@@ -23,7 +23,7 @@ def upload_tab(handlers, model):
                 gr.Markdown("Any format, color or gray. A color photo is first made gray, so you can compare the "
                             "guess with its true colors.", elem_id="upload-help")
                 default = handlers.bank.vividness(handlers.bank.default)
-                vividness = gr.Slider(0, 1, value=0.5 if default is None else default, step=0.05, label="Vividness",
+                vividness = gr.Slider(0, 1, value=0.5 if default is None else default, step=0.01, label="Vividness",
                                       info="How bold the colors are: 0 keeps the safest colors, 1 the boldest.",
                                       visible=default is not None, elem_id="upload-vividness")
                 with gr.Accordion("Options", open=False):
