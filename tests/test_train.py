@@ -1,7 +1,6 @@
 """Training on tiny image trees made here: config, determinism, resume, history, export, round trip."""
 
 import json
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -385,7 +384,7 @@ def test_extra_images_are_cropped_at_extra_size(tmp_path, tiny_data, tiny_big, m
 
 
 def test_a_bin_run_exports_the_decoding_its_config_names(tmp_path, tiny_data):
-    shipped = json.loads((Path(__file__).resolve().parents[1] / "weights/chroma_bins_hints/config.json").read_text())
+    shipped = colorizer.read_config(colorizer.weights_dir() / "chroma_bins_hints")
     keys = ("vividness", "vividness_beta", "prior_mix")
     # the from-scratch preset makes what ships: the same network (global context) and decoding
     assert {k: PRESETS["chroma_bins"][k] for k in keys} == {k: shipped["inference"][k] for k in keys}

@@ -80,15 +80,13 @@ def stroke_curve(model, images_uint8, counts=COUNTS, side=3, seed=0):
 
     images_uint8: N x H x W x 3 uint8, or a list of H x W x 3 uint8 arrays of any sizes (photo
     files at their own resolution); consecutive images of one size are colorized in batches."""
+    batches = [(start, stop, np.stack(images_uint8[start:stop])) for start, stop in _same_size_runs(images_uint8)]
     curve = {}
     for count in counts:
         rng = np.random.default_rng([seed, count])
         hint_lists = [random_dabs(image, count, rng, side) for image in images_uint8]
-        scores = []
-        for start, stop in _same_size_runs(images_uint8):
-            batch = np.stack(images_uint8[start:stop])
-            scores.append(psnr_batch(colorize_with_hints(model, batch, hint_lists[start:stop]), batch))
-        curve[count] = np.concatenate(scores)
+        curve[count] = np.concatenate([psnr_batch(colorize_with_hints(model, batch, hint_lists[start:stop]), batch)
+                                       for start, stop, batch in batches])
     return curve
 
 
