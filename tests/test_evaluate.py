@@ -147,7 +147,7 @@ def test_suite_evaluates_each_set_at_its_size_with_corpus_rows(tmp_path, tree, t
     examples.mkdir()
     for name, color in (("emoji_a.png", (200, 40, 40)), ("emoji_b.png", (40, 200, 40)), ("cifar10_x.png", (1, 2, 3))):
         Image.new("RGB", (48, 48), color).save(examples / name)
-    sets = suite_sets(tiny_corpus, data_dir=data, examples_dir=examples)
+    sets = suite_sets(tiny_corpus, data_dir=data, examples_dir=examples, independent_dir=tmp_path / "none")
     sizes = {prefix: image_set.images.shape[1] for prefix, image_set, _ in sets}
     assert sizes == {"cifar10 (32 px)": 32, "linnaeus5 (32 px)": 32, "linnaeus5 (128 px)": 128, "corpus ": 128, "emoji (48 px)": 48}
     model = colorizer.load(weights(tmp_path / "w", "chroma_unet", zero_head=True))
@@ -159,9 +159,33 @@ def test_suite_evaluates_each_set_at_its_size_with_corpus_rows(tmp_path, tree, t
     assert table["corpus photo (pooled)"] == table[f"corpus {photo}"]
     # without a corpus its rows are left out, with a note
     notes = []
-    without = suite_sets(tmp_path / "none.tar.gz", data_dir=data, examples_dir=examples, log=notes.append)
+    without = suite_sets(tmp_path / "none.tar.gz", data_dir=data, examples_dir=examples, independent_dir=tmp_path / "none",
+                         log=notes.append)
     assert [prefix for prefix, _, _ in without] == ["cifar10 (32 px)", "linnaeus5 (32 px)", "linnaeus5 (128 px)", "emoji (48 px)"]
-    assert "none.tar.gz" in notes[0]
+    assert "none.tar.gz" in notes[0] and "train.independent" in notes[1]
+
+
+def test_suite_adds_a_row_per_kind_of_independent_pictures_each_at_its_own_size(tmp_path, tree, capsys):
+    from train.evaluate import evaluate_suite, suite_sets
+
+    data = tmp_path / "data"
+    data.mkdir()
+    for archive in ("cifar10-images.tar.gz", "linnaeus5-32.tar.gz", "linnaeus5-128.tar.gz"):
+        _archive(tree, data / archive)
+    examples = tmp_path / "examples"
+    examples.mkdir()
+    Image.new("RGB", (48, 48), (200, 40, 40)).save(examples / "emoji_a.png")
+    independent = tmp_path / "independent"
+    independent.mkdir()
+    (independent / "independent.json").write_text("{}")
+    for name, size in (("photo_a-wide.png", (90, 40)), ("photo_b-tall.png", (30, 70)), ("clipart_c-logo.png", (50, 50))):
+        Image.new("RGB", size, (30, 90, 200)).save(independent / name)
+    sets = suite_sets(tmp_path / "none.tar.gz", data_dir=data, examples_dir=examples, independent_dir=independent)
+    table = evaluate_suite(colorizer.load(weights(tmp_path / "w", "chroma_unet", zero_head=True)), sets, limit=1)
+    assert list(table)[-2:] == ["independent clipart", "independent photo"]
+    assert table["independent photo"]["images"] == 2 and table["independent clipart"]["images"] == 1
+    # a network that adds no color scores the gray baseline on pictures of any shape
+    assert table["independent photo"]["psnr"] == table["independent photo"]["psnr_gray"]
 
 
 def test_panels_show_gray_each_model_and_the_original(tmp_path, tiny_corpus, capsys):
@@ -179,6 +203,25 @@ def test_panels_show_gray_each_model_and_the_original(tmp_path, tiny_corpus, cap
     assert np.array_equal(gray, out_a)  # the model that adds no color returns the gray image
     assert np.abs(gray.astype(int) - original).max() > 20 and np.ptp(gray.astype(int), axis=-1).max() == 0
 
+
+
+def test_file_panels_show_each_picture_at_one_height_whatever_its_shape(tmp_path, capsys):
+    from train.eval_panels import HEADER
+
+    rng = np.random.default_rng(0)
+    for name, (w, h) in (("photo_wide.png", (120, 40)), ("photo_tall.png", (30, 90))):
+        Image.fromarray(rng.integers(0, 256, (h, w, 3), dtype=np.uint8)).save(tmp_path / name)
+    a = weights(tmp_path / "a", "chroma_unet", zero_head=True)
+    out = tmp_path / "panels.png"
+    files = [str(tmp_path / "photo_wide.png"), str(tmp_path / "photo_tall.png")]
+    assert evaluate_main(["--panels", str(out), "--model", str(a), "--files", *files]) == 0
+    panel = np.asarray(Image.open(out).convert("RGB"))
+    # rows sorted by name (tall, then wide), 160 px high; gray | a | original side by side
+    assert panel.shape == (HEADER + 2 * (160 + 4), 3 * 480 + 2 * 8, 3)
+    wide = panel[HEADER + 164 : HEADER + 164 + 160]
+    gray, out_a, original = wide[:, :480], wide[:, 488:968], wide[:, 976:1456]
+    assert np.array_equal(gray, out_a)  # the model that adds no color returns the gray image
+    assert np.ptp(gray.astype(int), axis=-1).max() == 0 and np.ptp(original.astype(int), axis=-1).max() > 50
 
 def test_vividness_sweep_gives_a_bin_network_one_column_per_value(tmp_path, tree, capsys):
     folder = weights(tmp_path / "seed_cnn", "seed_cnn")

@@ -5,17 +5,22 @@ photographs, on the right 8 clip-art images (drawn, painted or cut-out art), one
 through the library's one pipeline at the corpus's 128 px. The images are spread evenly over each
 kind's test images sorted by name (names are content hashes), so the choice is fixed for a corpus
 and does not favour any model.
+
+``python -m train.evaluate --panels OUT.png --files F... --model A B`` writes the same columns for
+image files instead (:func:`write_file_panels`; e.g. the independent pictures of
+:mod:`train.independent`): each colorized at its own full size, then shown at one height.
 """
 
 import numpy as np
 from PIL import Image, ImageDraw
 
+import colorizer
 from colorizer.panel import make_panel
 
 from .corpus import sources_of_kind
 from .evaluate import colorize_set, corpus_test_set
 
-__all__ = ["pick", "write_panels"]
+__all__ = ["pick", "write_panels", "write_file_panels"]
 
 HEADER = 18  # pixels of label text above each block
 BLOCK_GAP = 24  # pixels between the photo and the clip-art block
@@ -55,5 +60,26 @@ def write_panels(models, corpus, out, count=8, mode="full"):
     sheet = Image.new("RGB", (sum(b.width for b in blocks) + BLOCK_GAP, max(b.height for b in blocks)), "white")
     sheet.paste(blocks[0], (0, 0))
     sheet.paste(blocks[1], (blocks[0].width + BLOCK_GAP, 0))
+    sheet.save(out)
+    return sheet
+
+
+def write_file_panels(models, paths, out, height=160, mode="full"):
+    """Write gray | each model | original for each image file, one row per file, to ``out``: each
+    image goes through the pipeline at its own size and is then shown ``height`` pixels high.
+    Returns the sheet as a PIL image."""
+    rows = []
+    for path in sorted(paths):
+        original = np.array(colorizer.open_image(path).convert("RGB"))[None]
+        outputs = [colorize_set(model, original, mode=mode) for model in models]
+        width = max(1, round(original.shape[2] * height / original.shape[1]))
+        cells = [outputs[0][1][0], *(o[0][0] for o in outputs), original[0]]
+        rows.append(make_panel([Image.fromarray(c).resize((width, height), Image.Resampling.LANCZOS) for c in cells]))
+    sheet = Image.new("RGB", (max(r.width for r in rows), HEADER + sum(r.height + 4 for r in rows)), "white")
+    ImageDraw.Draw(sheet).text((2, 3), "gray | " + " | ".join(m.name for m in models) + " | original", fill="black")
+    y = HEADER
+    for row in rows:
+        sheet.paste(row, (0, y))
+        y += row.height + 4
     sheet.save(out)
     return sheet

@@ -11,7 +11,9 @@ returns the gray image as RGB.
 
 ``--suite`` evaluates the standard sets instead, each at its own size through the pipeline
 (:func:`suite_sets`): CIFAR-10 test (32 px), Linnaeus 5 test at 32 and at 128 px, each corpus test
-source (128 px) with the photo and clip-art sources also pooled, and the app's emoji examples.
+source (128 px) with the photo and clip-art sources also pooled, the app's emoji examples, and
+the independent pictures of :mod:`train.independent` (sample images of Python packages, never
+trained on, each at its own size, a row per kind).
 ``--panels OUT.png`` writes gray | model... | original for corpus test photos and clip-art.
 ``--vividness V...`` gives a bin network one column per vividness: its PSNR / colorfulness frontier.
 """
@@ -57,31 +59,44 @@ def colorize_set(model, images_uint8, mode="full", batch_size=500, hints=None):
     return np.concatenate(outputs), np.concatenate(grays)
 
 
-def _row(outputs, grays, originals):
-    mse_out = mse_batch(outputs, originals)
-    mse_gray = mse_batch(grays, originals)
-    psnr, psnr_gray = psnr_batch(outputs, originals), psnr_batch(grays, originals)
-    colorfulness, colorfulness_original = colorfulness_batch(outputs).mean(), colorfulness_batch(originals).mean()
+def _per_image(outputs, grays, originals):
+    """{metric: float64 (N,)} for uint8 N x H x W x 3 stacks (what :func:`_aggregate` averages)."""
+    with np.errstate(invalid="ignore"):  # hue accuracy of an image without clearly colored pixels: NaN
+        hue, hue_gray = hue_accuracy_batch(outputs, originals), hue_accuracy_batch(grays, originals)
+    return {"psnr": psnr_batch(outputs, originals), "psnr_gray": psnr_batch(grays, originals),
+            "ssim": ssim_batch(outputs, originals), "ssim_gray": ssim_batch(grays, originals),
+            "colorfulness": colorfulness_batch(outputs), "colorfulness_original": colorfulness_batch(originals),
+            "hue": hue, "hue_gray": hue_gray, "mse": mse_batch(outputs, originals), "mse_gray": mse_batch(grays, originals)}
+
+
+def _aggregate(m):
+    """A table row from :func:`_per_image`'s arrays (of one stack, or concatenated over images of
+    different sizes)."""
+    colorfulness, colorfulness_original = m["colorfulness"].mean(), m["colorfulness_original"].mean()
     with np.errstate(invalid="ignore"):  # no clearly colored pixel in the whole set: NaN
-        hue, hue_gray = np.nanmean(hue_accuracy_batch(outputs, originals)), np.nanmean(hue_accuracy_batch(grays, originals))
+        hue, hue_gray = np.nanmean(m["hue"]), np.nanmean(m["hue_gray"])
     return {
-        "images": len(originals),
-        "psnr": float(psnr.mean()),
-        "psnr_gray": float(psnr_gray.mean()),
-        "ssim": float(ssim_batch(outputs, originals).mean()),
-        "ssim_gray": float(ssim_batch(grays, originals).mean()),
+        "images": len(m["psnr"]),
+        "psnr": float(m["psnr"].mean()),
+        "psnr_gray": float(m["psnr_gray"].mean()),
+        "ssim": float(m["ssim"].mean()),
+        "ssim_gray": float(m["ssim_gray"].mean()),
         "colorfulness": float(colorfulness),
         "colorfulness_original": float(colorfulness_original),
         # ratio of the means: a mean of per-image ratios would explode on near-gray originals
         "colorfulness_ratio": float(colorfulness / colorfulness_original) if colorfulness_original > 0 else float("nan"),
-        "below_gray": float((psnr < psnr_gray).mean()),
+        "below_gray": float((m["psnr"] < m["psnr_gray"]).mean()),
         "hue_accuracy": float(hue),
         "hue_accuracy_gray": float(hue_gray),
-        "mse": float(mse_out.mean()),
-        "mse_gray": float(mse_gray.mean()),
+        "mse": float(m["mse"].mean()),
+        "mse_gray": float(m["mse_gray"].mean()),
         # sum over batches of 100 of the per-batch mean = mean MSE x number of batches
-        "loss_sum": float(mse_out.mean() * len(originals) / ORIGINAL_BATCH),
+        "loss_sum": float(m["mse"].mean() * len(m["psnr"]) / ORIGINAL_BATCH),
     }
+
+
+def _row(outputs, grays, originals):
+    return _aggregate(_per_image(outputs, grays, originals))
 
 
 def evaluate(model, image_set, mode="full", limit=0, groups=None, pooled="pooled"):
@@ -109,17 +124,19 @@ def evaluate(model, image_set, mode="full", limit=0, groups=None, pooled="pooled
 
 def evaluate_files(model, paths, mode="full"):
     """{group: table} for image files, grouped by the file-name prefix before the first "_"
-    (the app's examples: ``emoji_*.png``, ``cifar10_*.png``); a group's images share one size."""
+    (the app's examples: ``emoji_*.png``, ``cifar10_*.png``; :mod:`train.independent`'s
+    ``photo_*.png``). Each image goes through the pipeline alone, at its own size, so a group may
+    mix sizes and aspect ratios."""
     groups = {}
     for path in sorted(map(Path, paths)):
         groups.setdefault(path.name.split("_")[0], []).append(path)
     tables = {}
     for group, files in groups.items():
-        images = [np.asarray(colorizer.open_image(f).convert("RGB")) for f in files]
-        if len({im.shape for im in images}) > 1:
-            raise ValueError(f"images of group {group!r} differ in size; evaluate them separately")
-        image_set = ImageSet([f.name for f in files], np.stack(images), [group] * len(files))
-        tables[group] = {group: evaluate(model, image_set, mode=mode)[group]}
+        per_image = []
+        for f in files:
+            original = np.array(colorizer.open_image(f).convert("RGB"))[None]
+            per_image.append(_per_image(*colorize_set(model, original, mode=mode), original))
+        tables[group] = {group: _aggregate({k: np.concatenate([m[k] for m in per_image]) for k in per_image[0]})}
     return tables
 
 
@@ -130,11 +147,13 @@ def corpus_test_set(corpus) -> ImageSet:
     return ImageSet(image_set.names, image_set.images, [name.split("_")[0] for name in image_set.names])
 
 
-def suite_sets(corpus=None, data_dir=DATA_DIR, examples_dir=EXAMPLES_DIR, log=print):
-    """The standard evaluation sets: [(row prefix, ImageSet, groups)], each image at the size it
-    goes through the pipeline. The corpus (default :func:`default_corpus`) is left out with a note
-    if it has not been built."""
+def suite_sets(corpus=None, data_dir=DATA_DIR, examples_dir=EXAMPLES_DIR, independent_dir=None, log=print):
+    """The standard evaluation sets: [(row prefix, ImageSet or list of files, groups)], each image at
+    the size it goes through the pipeline. The corpus (default :func:`default_corpus`) and the
+    independent pictures (default :func:`train.independent.default_dir`: files of many sizes, a row
+    per kind) are left out with a note if they have not been built."""
     from .corpus import sources_of_kind  # the corpus builder knows which packages are photographs
+    from .independent import kinds
 
     data_dir = Path(data_dir)
     sets = [(f"{name} ({size} px)", load_source(data_dir / archive, "test", size), None)
@@ -149,13 +168,23 @@ def suite_sets(corpus=None, data_dir=DATA_DIR, examples_dir=EXAMPLES_DIR, log=pr
     files = sorted(Path(examples_dir).glob("emoji_*.png"))
     images = [np.asarray(colorizer.open_image(f).convert("RGB")) for f in files]
     sets.append((f"emoji ({images[0].shape[0]} px)", ImageSet([f.name for f in files], np.stack(images), ["emoji"] * len(files)), None))
+    independent = kinds(independent_dir)
+    if independent:
+        sets.append(("independent ", [f for files in independent.values() for f in files], None))
+    else:
+        log("note: no independent pictures (write them with python -m train.independent); their rows are left out")
     return sets
 
 
 def evaluate_suite(model, sets, mode="full", limit=0):
-    """One table over :func:`suite_sets`: a row per set (per source and group for the corpus)."""
+    """One table over :func:`suite_sets`: a row per set (per source and group for the corpus, per
+    kind for the independent pictures, which are few and all evaluated: ``limit`` spares them)."""
     table = {}
     for prefix, image_set, groups in sets:
+        if isinstance(image_set, list):
+            table.update({f"{prefix}{group}": row for t in evaluate_files(model, image_set, mode=mode).values()
+                          for group, row in t.items()})
+            continue
         rows = evaluate(model, image_set, mode=mode, limit=limit, groups=groups, pooled=None)
         if groups is None:  # one source: the row is the set's
             table[prefix] = next(iter(rows.values()))
@@ -229,18 +258,22 @@ def main(argv=None):
                         "(grouped by file-name prefix, e.g. the app's examples/emoji_*.png)")
     parser.add_argument("--json", default=None, help="also write the table as JSON here")
     parser.add_argument("--suite", action="store_true", help="evaluate the standard sets instead of --data (each at "
-                        "its own size): CIFAR-10, Linnaeus 5 at 32 and 128 px, the corpus per source, the emoji examples")
+                        "its own size): CIFAR-10, Linnaeus 5 at 32 and 128 px, the corpus per source, the emoji examples, the "
+                        "independent pictures per kind")
     parser.add_argument("--corpus", default=None, help="the corpus's 128 px archive (default: where train.corpus writes it)")
     parser.add_argument("--panels", default=None, metavar="OUT.png", help="write gray | each model | original for 8 "
-                        "corpus test photos and 8 clip-art images to this PNG, then stop")
+                        "corpus test photos and 8 clip-art images (or for --files) to this PNG, then stop")
     args = parser.parse_args(argv)
     tables = {}
     try:
         if args.panels:
-            from .eval_panels import write_panels
+            from .eval_panels import write_file_panels, write_panels
 
             models = [colorizer.load(name) for name in args.model]
-            write_panels(models, args.corpus or default_corpus(), args.panels, mode=args.mode)
+            if args.files:
+                write_file_panels(models, args.files, args.panels, mode=args.mode)
+            else:
+                write_panels(models, args.corpus or default_corpus(), args.panels, mode=args.mode)
             print(f"wrote {args.panels}")
             return 0
         sets = suite_sets(args.corpus) if args.suite else None
