@@ -395,3 +395,16 @@ def test_a_bin_run_exports_the_decoding_its_config_names(tmp_path, tiny_data):
     assert {k: config["inference"][k] for k in ("vividness", "vividness_beta", "prior_mix")} == \
         {"vividness": 0.4, "vividness_beta": 0.6, "prior_mix": 0.05}
     assert colorizer.load(tmp_path / "bins").prior_mix == 0.05
+
+
+def test_the_default_from_scratch_preset_makes_the_shipped_network_with_its_inference(tmp_path, tiny_data):
+    shipped = colorizer.read_config(colorizer.weights_dir() / "chroma_unet_hints")
+    preset = PRESETS["chroma_hints_scratch"]
+    assert preset["model"] == shipped["architecture"]["name"] and preset["model_kwargs"] == shipped["architecture"]["kwargs"]
+    assert (preset["working_size"], preset["flip_average"], preset["scales"]) == \
+        (shipped["inference"]["working_size"], shipped["inference"]["flip_average"], shipped["inference"]["scales"])
+    assert preset["export"] != "weights/chroma_unet_hints"  # an unfinished piece never replaces the default
+    # the config's scales reach the export (an export option can still override them)
+    run = loop.train(tiny_config(tmp_path, tiny_data, model="chroma_unet_hints", epochs=1, scales=[1.0, 1.25]), show_progress=False)
+    assert export_run(run / "checkpoint.safetensors", tmp_path / "s", run_eval=False)["inference"]["scales"] == [1.0, 1.25]
+    assert "scales" not in export_run(run / "checkpoint.safetensors", tmp_path / "o", run_eval=False, scales=[1.0])["inference"]

@@ -81,6 +81,7 @@ class TrainConfig:
     export_eval_limit: int = 0  # the export evaluates on at most this many images per test set, evenly spread (0 = all)
     working_size: int = 256  # inference: long side the input is shrunk to (fully convolutional nets)
     flip_average: bool = False  # inference: average the output with the mirrored input's, mirrored back
+    scales: list = field(default_factory=lambda: [1.0])  # inference: working sizes (relative) whose outputs are averaged
     vividness: float = 0.0  # inference, bin networks: default vividness (0..1), chosen on validation after training
     vividness_beta: float = 0.5  # inference, bin networks: prior-correction exponent at vividness 1 (colorizer.bins)
     prior_mix: float = 0.0  # inference, bin networks: share of the uniform distribution mixed into the bin prior
@@ -160,6 +161,15 @@ PRESETS["chroma_hints_wider_more"] = {**PRESETS["chroma_hints_wider"], "epochs":
 # colorfulness 17.0 -> 16.5 and 29.9 -> 29.7.
 PRESETS["chroma_hints_wider_polish"] = {**PRESETS["chroma_hints_wider_more"], "colorfulness_weight": 0.06, "lr": 1.5e-4,
                                         "epochs": 16, "out_dir": "runs/wide4"}
+
+# Issue 17: the default's recipe as one from-scratch run (the chain above is its history): the final
+# widths, the PSNR loss with the 0.06 colorfulness term from the start, no hints for three images in
+# four, bf16 + NHWC, one 60-epoch cosine cycle from the chain's first peak lr (165 to 205 s an epoch on this
+# 2-core CPU: 2.8 to 3.4 hours, in pieces with --resume). It exports to its own folder, never over the default.
+PRESETS["chroma_hints_scratch"] = {**PRESETS["chroma_hints"], "model_kwargs": {"widths": [16, 64, 128, 256]}, "loss": "psnr_rgb",
+                                   "colorfulness_weight": 0.06, "hints_none": 0.75, "epochs": 60, "amp": "bf16",
+                                   "channels_last": True, "scales": [1.0, 1.25], "export_eval_limit": 2000,
+                                   "out_dir": "runs/hints_scratch", "export": "weights/chroma_hints_scratch"}
 
 
 def _scalar(text):

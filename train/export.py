@@ -71,17 +71,17 @@ def export_run(checkpoint_path, folder, dtype="auto", run_eval=True, working_siz
 
     extra_metrics: measured numbers to record beside the metrics (``training_speed`` from
     train.seed_runs, which the card shows);
-    working_size, flip_average: the inference settings to record (default: the training config's);
-    scales: relative working sizes whose outputs inference averages (default: 1.0 alone);
+    working_size, flip_average, scales: the inference settings to record (default: the training
+    config's; scales are the relative working sizes whose outputs inference averages);
     default: mark the model as the one ``colorizer.load()`` serves, whatever its PSNR.
     vividness, vividness_beta: bin networks' decoding (default: the training config's);
     temperature, prior_mix: theirs too (default: colorizer.bins.TEMPERATURE; the training config's).
     eval_limit: evaluate on at most this many images of each test set, evenly spread (0 = all).
     ValueError for settings that ``colorizer.load`` would refuse, before anything is written."""
-    scales = inference_scales([1.0] if scales is None else scales)
     checkpoint_path, folder = Path(checkpoint_path), Path(folder)
     model_state, _, _, meta = load_checkpoint(checkpoint_path)
     train_config = meta["config"]
+    scales = inference_scales(train_config.get("scales", [1.0]) if scales is None else scales)
     model = create_model(meta["architecture"]["name"], **meta["architecture"]["kwargs"])
     model.load_state_dict(model_state)
     bins = {}
