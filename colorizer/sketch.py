@@ -151,11 +151,38 @@ def _nearest_labels(value, passable, step, unreached):
 
 
 def _regions(free):
-    """Connected regions of ``free`` (H x W bool): each pixel's region as the smallest flat index
-    in it (int64; ``_FAR`` off ``free``), by spreading minima at no cost per step."""
-    index = np.arange(free.size, dtype=np.int64).reshape(free.shape)
-    index[~free] = _FAR
-    return _spread(index, free, 0)
+    """Connected regions (4-neighbours) of ``free`` (H x W bool): each pixel's region as an int64
+    id that grows with the region's first pixel in raster order (``_FAR`` off ``free``). The rows'
+    runs of free pixels are joined where they touch a run below: union-find on the runs in
+    whole-array rounds, each hooking the larger root of a touching pair under the smaller, then
+    pointing every run straight at its root. Numpy alone (no scipy); spreading minima by sweeps
+    took seconds at 16 MP, this a fraction of one."""
+    if not free.any():
+        return np.full(free.shape, _FAR, dtype=np.int64)
+    start = free.copy()
+    start[:, 1:] &= ~free[:, :-1]
+    # each free pixel's run, numbered in raster order
+    run = np.cumsum(start, axis=None, dtype=np.int32 if free.size < 2**31 else np.int64).reshape(free.shape) - 1
+    touch = free[:-1] & free[1:]  # a run and the run below share this column
+    first = touch.copy()
+    first[:, 1:] &= ~touch[:, :-1]  # one column per touching pair of runs is enough
+    r, c = np.nonzero(first)
+    above, below = run[r, c], run[r + 1, c]
+    root = np.arange(int(start.sum()), dtype=np.int64)  # root[k] <= k throughout: no cycles
+    while True:
+        a, b = root[above], root[below]
+        apart = a != b
+        if not apart.any():
+            break
+        np.minimum.at(root, np.maximum(a, b)[apart], np.minimum(a, b)[apart])
+        while True:  # every run straight to its root again
+            grand = root[root]
+            if np.array_equal(grand, root):
+                break
+            root = grand
+    region = root[run]  # the smallest run of a region holds its first pixel
+    region[~free] = _FAR  # (run is -1 before the first free pixel)
+    return region
 
 
 def _region_colors(region, inside, rgb_small):
