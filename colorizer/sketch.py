@@ -6,10 +6,11 @@ here the fill sets luminance too (a white page can become a blue sky):
 1. ink: pixels darker than ``INK_LEVEL`` times the page's brightness; small gaps in the lines
    are closed (a morphological closing of radius ``GAP``), so a shape drawn with a slightly
    open outline still holds its color;
-2. every dab's color floods the region it lies in, up to the (closed) lines: each pixel takes
-   the color of the nearest dab it can reach without crossing a line (raster passes of a
-   shortest-path scan as running minima, labels carried in the distances); line pixels then take the color of the
-   nearest region beside them;
+2. every dab's color floods the region it lies in, up to the (closed) lines (regions: connected
+   components by union-find on row runs): a region whose dabs share one color takes it whole; in
+   one with dabs of several colors each pixel takes the color of the nearest dab it can reach
+   without crossing a line (raster passes of a shortest-path scan as running minima, labels
+   carried in the distances); line pixels then take the color of the nearest region beside them;
 3. ink pixels stay as drawn; the others are the fill times their brightness relative to the
    page (the page takes the fill color exactly, antialiased line edges blend into it).
 
@@ -204,26 +205,48 @@ def _region_colors(region, inside, rgb_small):
     return (sums / np.bincount(region)).T
 
 
+def _label_regions(label, region, ys, xs, dab_label, count):
+    """Write the dabs' labels (0..count-1, at pixels ys, xs off the lines) into ``label`` (H x W
+    int64, in place) over :func:`_regions`' ``region``: a region whose dabs are all of one color
+    takes it whole; in a region with dabs of several colors each pixel takes its nearest dab's
+    (the shortest path inside the region, ties to the lower label; the sweeps run only there)."""
+    seed_region = region[ys, xs]
+    pairs = np.unique(np.stack([seed_region, dab_label]), axis=1)  # (region, color), sorted by region
+    ids, first, colors = np.unique(pairs[0], return_index=True, return_counts=True)
+    free = region < _FAR
+    one_color = np.full(int(region.max(where=free, initial=-1)) + 1, -1, dtype=np.int32)
+    one_color[ids[colors == 1]] = pairs[1, first[colors == 1]]
+    label[free] = one_color[region[free]]
+    several = ids[colors > 1]
+    if len(several):
+        inside, step = np.isin(region, several), 1 << int(count).bit_length()  # labels fit below one step of distance
+        value = np.full(region.shape, _FAR, dtype=np.int64)
+        mine = np.isin(seed_region, several)
+        value[ys[mine], xs[mine]] = dab_label[mine]
+        label[inside] = _nearest_labels(value, inside, step, -1)[inside]
+
+
 def fill_sketch(y_full, dabs, guess=None):
     """Fill a drawing: y_full 1 x 1 x H x W in [0, 1]; dabs: :func:`hint_colors` output (or
     None); guess: None, or a function from the closed lines (H x W bool) to a line-art
     network's RGB at its working size (1 x 3 x h x w in [0, 1]), called only if some region has no
     dab; each such region gets the mean of its pixels' guesses. Returns 1 x 3 x H x W RGB in [0, 1]."""
-    height, width = y_full.shape[-2:]
     ink, lines, page = ink_mask(y_full)
-    value = np.full((height, width), _FAR, dtype=np.int64)
-    colors, step = np.ones((1, 3)), 1
+    region = _regions(~lines)
+    label = np.full(lines.shape, -1, dtype=np.int64)
+    colors = np.ones((1, 3))
     if dabs is not None and len(dabs[0]):
         xs, ys, rgb = dabs
-        colors, label = np.unique(rgb, axis=0, return_inverse=True)
-        step = 1 << int(len(colors)).bit_length()  # labels fit below one step of distance
+        colors, dab_label = np.unique(rgb, axis=0, return_inverse=True)
         keep = ~lines[ys, xs]  # a dab on a line would leak into both sides
-        keep = keep if keep.any() else np.ones_like(keep)
-        value[ys[keep], xs[keep]] = label.ravel()[keep]
-    label = _nearest_labels(value, ~lines, step, -1)
+        if keep.any():
+            _label_regions(label, region, ys[keep], xs[keep], dab_label.ravel()[keep], len(colors))
+        else:  # every dab on a line: each spreads from there into the regions on both sides
+            value = np.full(lines.shape, _FAR, dtype=np.int64)
+            value[ys, xs] = dab_label.ravel()
+            label = _nearest_labels(value, ~lines, 1 << int(len(colors)).bit_length(), -1)
     empty = ~lines & (label < 0)
     if guess is not None and empty.any():
-        region = _regions(empty)
         border = np.unique(np.concatenate([region[0], region[-1], region[:, 0], region[:, -1]]))
         empty &= ~np.isin(region, border)  # the undabbed page stays paper-white
     if guess is not None and empty.any():  # undabbed shapes: flat, in the network's mean color

@@ -175,6 +175,21 @@ def test_sketch_fill_sets_luminance_and_a_guess_fills_undabbed_regions():
     assert not seen  # every region dabbed: no network run
 
 
+
+def test_sketch_dabs_of_two_colors_split_their_region_and_a_dab_on_a_line_still_fills_beside_it():
+    from colorizer.sketch import fill_sketch, hint_colors
+
+    red, blue = (214, 40, 40), (40, 60, 220)
+    y = torch.from_numpy(np.asarray(house(gap=1), dtype=np.float32) / 255)[None, None]  # a gap that closes
+    out = fill_sketch(y, hint_colors([(40, 64, red), (88, 64, blue)], (128, 128)))[0].permute(1, 2, 0).numpy() * 255
+    np.testing.assert_allclose(out[64, 50], red, atol=1)  # each pixel of the box takes its nearest dab
+    np.testing.assert_allclose(out[64, 78], blue, atol=1)
+    assert np.allclose(out[10, 10], 255)  # the page has no dab
+    # the only dab lies on the box's line (its inner edge): kept, its color fills the box beside it
+    out = fill_sketch(y, hint_colors([(34, 64, red)], (128, 128)))[0].permute(1, 2, 0).numpy() * 255
+    np.testing.assert_allclose(out[64, 64], red, atol=1)
+    assert np.allclose(out[10, 10], 255)
+
 def test_sketch_fill_is_the_same_when_swept_in_small_blocks(monkeypatch):
     """The sweeps and the region pooling work a block of rows or columns at a time (memory at
     16 MP); blocks that split rows, columns and regions must not change the result."""
