@@ -230,6 +230,23 @@ def test_sketch_regions_are_the_connected_components_in_raster_order():
             assert np.array_equal(np.unique(regions[free], return_inverse=True)[1],
                                   np.unique(reference[free], return_inverse=True)[1])
 
+
+def test_sketch_lines_take_the_same_colors_breadth_first_or_by_sweeps(monkeypatch):
+    """Line pixels get their labels breadth-first, a round per pixel of distance; ink thicker than
+    LINE_ROUNDS is finished by the sweeps, seeded with the distances so far: the same fill."""
+    from colorizer import sketch
+
+    drawing = house()
+    draw = ImageDraw.Draw(drawing)
+    draw.ellipse([70, 70, 120, 115], outline=0, width=9)  # thick ink
+    draw.rectangle([10, 100, 30, 120], fill=0)  # a filled block: many rounds to its middle
+    y = torch.from_numpy(np.asarray(drawing, dtype=np.float32) / 255)[None, None]
+    dabs = sketch.hint_colors([(5, 5, (110, 170, 240)), (64, 64, (200, 40, 40)), (95, 92, (40, 200, 40))], (128, 128))
+    whole = sketch.fill_sketch(y, dabs)
+    for rounds in (0, 1, 3):
+        monkeypatch.setattr(sketch, "LINE_ROUNDS", rounds)
+        assert torch.equal(sketch.fill_sketch(y, dabs), whole)
+
 def test_sketch_mode_takes_a_dense_hint_image_and_rejects_bad_hints():
     model = Colorizer(BlindNet(), CONFIG)
     drawing = house()
