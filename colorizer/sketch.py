@@ -142,6 +142,12 @@ def network_drawing(lines, size):
     return torch.cat([drawing, page_mask(drawing)], dim=1)
 
 
+def _label_step(count):
+    """The distance unit of ``distance * step + label`` values for labels 0..count-1: a power of
+    two above every label, so that ``value % step`` is the label and ties go to the lower one."""
+    return 1 << int(count).bit_length()
+
+
 def _nearest_labels(value, passable, step, unreached):
     """:func:`_spread` of ``distance * step + label`` seeds (``value``, in place), then each
     pixel's nearest seed's label; ``unreached`` where no seed reaches. H x W int64."""
@@ -220,7 +226,7 @@ def _label_regions(label, region, ys, xs, dab_label, count):
     label[free] = one_color[region[free]]
     several = ids[colors > 1]
     if len(several):
-        inside, step = np.isin(region, several), 1 << int(count).bit_length()  # labels fit below one step of distance
+        inside, step = np.isin(region, several), _label_step(count)
         value = np.full(region.shape, _FAR, dtype=np.int64)
         mine = np.isin(seed_region, several)
         value[ys[mine], xs[mine]] = dab_label[mine]
@@ -255,7 +261,7 @@ def _label_lines(label, lines, count):
         todo = todo[~reached]
     else:
         if len(todo):  # thick ink: the sweeps from here, seeds carrying their distances
-            step = 1 << int(count).bit_length()
+            step = _label_step(count)
             value = np.where(label >= 0, label, _FAR)
             for pixels, distance in reached_in:
                 value.reshape(-1)[pixels] += distance * step
@@ -282,7 +288,7 @@ def fill_sketch(y_full, dabs, guess=None):
         else:  # every dab on a line: each spreads from there into the regions on both sides
             value = np.full(lines.shape, _FAR, dtype=np.int64)
             value[ys, xs] = dab_label.ravel()
-            label = _nearest_labels(value, ~lines, 1 << int(len(colors)).bit_length(), -1)
+            label = _nearest_labels(value, ~lines, _label_step(len(colors)), -1)
     empty = ~lines & (label < 0)
     if guess is not None and empty.any():
         border = np.unique(np.concatenate([region[0], region[-1], region[:, 0], region[:, -1]]))

