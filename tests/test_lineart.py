@@ -119,6 +119,11 @@ def test_a_trained_line_art_network_fills_only_undabbed_regions(tmp_path, tiny_d
     assert sketch_eval(["--model", str(weights / "lines"), "--count", "2", "--size", "64", "--json", str(tmp_path / "s.json"),
                          "--panels", str(tmp_path / "p.png")]) == 0
     assert Image.open(tmp_path / "p.png").width == 2 * 3 * 64 + 8
+    from train.sketch_eval import clip_art
+
+    first = clip_art(64, np.random.default_rng(0))  # the first picture, its output the panel's middle tile
+    np.testing.assert_array_equal(np.asarray(Image.open(tmp_path / "p.png"))[:64, 64:128],
+                                  np.asarray(colorizer.load(weights / "lines").colorize(line_drawing(first)[0], mode="sketch")))
     numbers = json.loads((tmp_path / "s.json").read_text())
     assert numbers["pictures"] == 2 and numbers["worst_region_share_min"] >= 0.95 and numbers["undabbed_colorfulness"] > 0
     assert 0 <= numbers["undabbed_hue_accuracy"] <= 1

@@ -59,9 +59,10 @@ def _sketch_numbers(folder, limit=0, panels=False):
 
     pictures = list(corpus_clip_art(128, limit))
     model = colorizer.load(folder)
+    undabbed, outputs = evaluate_undabbed(model, pictures)
     if panels:
-        undabbed_panels(model, pictures).save(Path(folder) / "panels.png")
-    return summarize(evaluate_sketch(model, pictures), evaluate_undabbed(model, pictures))
+        undabbed_panels(pictures, outputs).save(Path(folder) / "panels.png")
+    return summarize(evaluate_sketch(model, pictures), undabbed)
 
 
 def export_run(checkpoint_path, folder, dtype="auto", run_eval=True, working_size=None, default=False, flip_average=None,

@@ -109,16 +109,17 @@ def evaluate_sketch(model, pictures, seed=0):
 
 
 def evaluate_undabbed(model, pictures):
-    """The drawings with no dab at all, filled by the line-art network alone: per picture (PSNR of
-    the output, colorfulness of the output, of the picture, hue accuracy: NaN for a picture
-    without clearly colored pixels). The drawing's PSNR is :func:`evaluate_sketch`'s (the same
-    drawings)."""
-    rows = []
+    """The drawings with no dab at all, filled by the line-art network alone: (rows, outputs), a
+    row per picture (PSNR of the output, colorfulness of the output, of the picture, hue accuracy:
+    NaN for a picture without clearly colored pixels) and the H x W x 3 uint8 outputs, kept for
+    :func:`undabbed_panels`. The drawing's PSNR is :func:`evaluate_sketch`'s (the same drawings)."""
+    rows, outputs = [], []
     for picture in pictures:
         drawing, _ = line_drawing(picture)
         out = np.asarray(model.colorize(drawing, mode="sketch"))
         rows.append((psnr(out, picture), colorfulness(out), colorfulness(picture), hue_accuracy(out, picture)))
-    return np.array(rows)
+        outputs.append(out)
+    return np.array(rows), outputs
 
 
 def corpus_clip_art(size=128, limit=0):
@@ -131,13 +132,13 @@ def corpus_clip_art(size=128, limit=0):
     return images[:: -(-len(images) // limit)] if limit and len(images) > limit else images
 
 
-def undabbed_panels(model, pictures, count=16):
+def undabbed_panels(pictures, outputs, count=16):
     """One PIL image: ``count`` pictures evenly spread, each as drawing | the line-art network
-    alone (no dab) | original, in two columns of such rows."""
+    alone (``outputs``, :func:`evaluate_undabbed`'s) | original, in two columns of such rows."""
     tiles = []
-    for picture in pictures[:: max(1, len(pictures) // count)][:count]:
+    step = max(1, len(pictures) // count)
+    for picture, out in list(zip(pictures, outputs))[::step][:count]:
         drawing = np.repeat(line_drawing(picture)[0][..., None], 3, axis=-1)
-        out = np.asarray(model.colorize(drawing[..., 0], mode="sketch"))
         tiles.append(np.concatenate([drawing, out, picture], axis=1))
     half = -(-len(tiles) // 2)
     columns = [np.concatenate(tiles[:half], axis=0), np.concatenate(tiles[half:] or [np.full_like(tiles[0], 255)], axis=0)]
@@ -199,10 +200,11 @@ def main(argv=None):
     except (colorizer.WeightsError, colorizer.ImageInputError, OSError, ValueError) as e:
         print(f"error: {e}", file=sys.stderr)
         return 1
-    numbers = summarize(evaluate_sketch(model, pictures), evaluate_undabbed(model, pictures))
+    undabbed, outputs = evaluate_undabbed(model, pictures)
+    numbers = summarize(evaluate_sketch(model, pictures), undabbed)
     print("\n".join(report(numbers)))
     if args.panels:
-        undabbed_panels(model, pictures).save(args.panels)
+        undabbed_panels(pictures, outputs).save(args.panels)
     if args.json:
         with open(args.json, "w") as f:
             json.dump(numbers, f, indent=2)
