@@ -193,7 +193,7 @@ def test_sketch_dabs_of_two_colors_split_their_region_and_a_dab_on_a_line_still_
 def test_sketch_fill_is_the_same_when_swept_in_small_blocks(monkeypatch):
     """The sweeps and the region pooling work a block of rows or columns at a time (memory at
     16 MP); blocks that split rows, columns and regions must not change the result."""
-    from colorizer import sketch
+    from colorizer import regions, sketch
 
     drawing = house()
     ImageDraw.Draw(drawing).ellipse([80, 80, 120, 110], outline=0, width=2)  # a second, slanted shape
@@ -204,9 +204,9 @@ def test_sketch_fill_is_the_same_when_swept_in_small_blocks(monkeypatch):
         return torch.rand(1, 3, 24, 40, generator=torch.Generator().manual_seed(0))
 
     whole = sketch.fill_sketch(y, dabs, guess)
-    monkeypatch.setattr(sketch, "_BLOCK", 100)  # under one row: blocks of single rows and columns
+    monkeypatch.setattr(regions, "BLOCK", 100)  # under one row: blocks of single rows and columns
     assert torch.equal(sketch.fill_sketch(y, dabs, guess), whole)
-    monkeypatch.setattr(sketch, "_BLOCK", 1000)  # several rows, several columns
+    monkeypatch.setattr(regions, "BLOCK", 1000)  # several rows, several columns
     assert torch.equal(sketch.fill_sketch(y, dabs, guess), whole)
 
 
@@ -214,7 +214,7 @@ def test_sketch_fill_is_the_same_when_swept_in_small_blocks(monkeypatch):
 def test_sketch_regions_are_the_connected_components_in_raster_order():
     """The union-find on row runs gives the regions that spreading minima gives (each pixel's
     region named by the smallest flat index in it, slow at 16 MP), numbered alike."""
-    from colorizer import sketch
+    from colorizer import regions
 
     rng = np.random.default_rng(0)
     masks = [rng.random(shape) < density for shape, density in (((37, 53), 0.6), ((40, 40), 0.45), ((1, 9), 0.7),
@@ -222,19 +222,19 @@ def test_sketch_regions_are_the_connected_components_in_raster_order():
     yy, xx = np.mgrid[:60, :60]
     masks += [np.hypot(xx - 30, yy - 30) % 12 > 2, np.zeros((5, 5), bool), np.ones((5, 5), bool)]  # rings; empty; full
     for free in masks:
-        index = np.where(free, np.arange(free.size).reshape(free.shape), sketch._FAR)
-        reference = sketch._spread(index, free, 0)
-        regions = sketch._regions(free)
-        assert np.array_equal(regions >= sketch._FAR, ~free)
+        index = np.where(free, np.arange(free.size).reshape(free.shape), regions.FAR)
+        reference = regions.spread(index, free, 0)
+        region = regions.connected_regions(free)
+        assert np.array_equal(region >= regions.FAR, ~free)
         if free.any():  # the same partition, in the same order of first pixels
-            assert np.array_equal(np.unique(regions[free], return_inverse=True)[1],
+            assert np.array_equal(np.unique(region[free], return_inverse=True)[1],
                                   np.unique(reference[free], return_inverse=True)[1])
 
 
 def test_sketch_lines_take_the_same_colors_breadth_first_or_by_sweeps(monkeypatch):
     """Line pixels get their labels breadth-first, a round per pixel of distance; ink thicker than
     LINE_ROUNDS is finished by the sweeps, seeded with the distances so far: the same fill."""
-    from colorizer import sketch
+    from colorizer import regions, sketch
 
     drawing = house()
     draw = ImageDraw.Draw(drawing)
@@ -244,7 +244,7 @@ def test_sketch_lines_take_the_same_colors_breadth_first_or_by_sweeps(monkeypatc
     dabs = sketch.hint_colors([(5, 5, (110, 170, 240)), (64, 64, (200, 40, 40)), (95, 92, (40, 200, 40))], (128, 128))
     whole = sketch.fill_sketch(y, dabs)
     for rounds in (0, 1, 3):
-        monkeypatch.setattr(sketch, "LINE_ROUNDS", rounds)
+        monkeypatch.setattr(regions, "LINE_ROUNDS", rounds)
         assert torch.equal(sketch.fill_sketch(y, dabs), whole)
 
 def test_sketch_mode_takes_a_dense_hint_image_and_rejects_bad_hints():
