@@ -70,7 +70,8 @@ def build_parser():
     parser.add_argument("--hints", type=Path, metavar="FILE",
                         help="color hints for a single input: JSON [[x, y, [r, g, b]], ...] or an RGBA image")
     parser.add_argument("--vividness", type=_vividness, metavar="V",
-                        help="bin networks: 0 (faithful) to 1 (most vivid); default: the model's")
+                        help="0 (faithful) to 1 (most vivid), for models with the setting (the default and the bin "
+                        "networks); default: the model's")
     parser.add_argument("--max-pixels", type=_positive_int, metavar="N",
                         help="largest input in pixels (default: $COLORIZER_MAX_PIXELS or 4096 x 4096)")
     return parser

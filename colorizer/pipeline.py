@@ -48,8 +48,10 @@ class Colorizer:
     Bin networks (``output == "bins"``) predict a distribution over chroma; it is decoded with the
     annealed mean at the config's ``temperature`` after dividing out ``prior^beta``, where
     beta = ``vividness`` x the config's ``vividness_beta``, the prior first mixed with the config's
-    ``prior_mix`` share of the uniform distribution (see ``colorizer.bins.decode``). The config's
-    ``vividness`` is the default of :meth:`colorize`.
+    ``prior_mix`` share of the uniform distribution (see ``colorizer.bins.decode``). Networks that
+    regress chroma have the setting when the config's ``vividness_gain`` is above 0: their chroma
+    times 1 + ``vividness`` x ``vividness_gain`` (the hue kept; the gamut fit keeps Y exact). The
+    config's ``vividness`` is the default of :meth:`colorize` (``weights.default_vividness``).
     """
 
     def __init__(self, model, config, name=None, working_size=None, hint_model=None, flip_average=None, scales=None):
@@ -69,6 +71,7 @@ class Colorizer:
         self.scales = inference_scales(inference.get("scales", [1.0]) if scales is None else scales)
         self.vividness = check_vividness(inference.get("vividness", 0.0))
         self.vividness_beta = float(inference.get("vividness_beta", 0.0))
+        self.vividness_gain = float(inference.get("vividness_gain", 0.0))
         self.temperature = float(inference.get("temperature", TEMPERATURE))
         self.prior_mix = float(inference.get("prior_mix", 0.0))
 
@@ -108,14 +111,18 @@ class Colorizer:
         return out
 
     def _chroma(self, out, vividness):
-        """The network's output at the working size -> centred chroma N x 2 x h x w: RGB converted,
-        bin logits (averaged over flips and scales) decoded at ``vividness``, chroma as it is."""
-        if self.model.output == "rgb":
-            return rgb_to_ycbcr_torch(out)[:, 1:]
+        """The network's output at the working size -> centred chroma N x 2 x h x w: bin logits
+        (averaged over flips and scales) decoded at ``vividness``; RGB converted and chroma as it
+        is, times 1 + ``vividness`` x the config's ``vividness_gain``."""
         if self.model.output == "bins":
             return decode(out, self.model.bin_prior, self.temperature, vividness * self.vividness_beta, self.model.grid,
                           self.prior_mix)
-        return out
+        chroma = rgb_to_ycbcr_torch(out)[:, 1:] if self.model.output == "rgb" else out
+        return chroma * self._gain(vividness) if self._gain(vividness) != 1 else chroma
+
+    def _gain(self, vividness):
+        """The factor on a regression network's chroma at ``vividness`` (1 for bin networks)."""
+        return 1.0 if self.model.output == "bins" else 1.0 + vividness * self.vividness_gain
 
     @torch.inference_mode()
     def predict(self, y_full, hints=None, mode="full", strokes=None, vividness=None):
@@ -124,8 +131,8 @@ class Colorizer:
         hints: None, or a N x 3 x h x w tensor of hint channels at the working size
         (see ``colorizer.hints``). strokes: None, or per image None or the full-resolution hint
         points (``parse_hints`` output) that the output must obey, in their regions
-        (``colorizer.propagate``). vividness: 0..1, None for the config's (bin networks only;
-        others ignore it). In "full" mode the result's luminance equals ``y_full``.
+        (``colorizer.propagate``). vividness: 0..1, None for the config's (networks without the
+        setting ignore it). In "full" mode the result's luminance equals ``y_full``.
         """
         if mode not in ("full", "seed"):
             raise ValueError(f"unknown mode {mode!r} for predict; choose full or seed (sketch: see colorize)")
@@ -145,7 +152,7 @@ class Colorizer:
             # say nothing and across edges: its change is only kept as far as the strokes vouch
             # for it, on top of the automatic colors (colorizer.propagate).
             cbcr_auto = self._chroma(self._views(y_full, y_small, None, mode), vividness)
-            change = cbcr_small - cbcr_auto
+            change = (cbcr_small - cbcr_auto) / self._gain(vividness)  # vividness is for the automatic colors, not the strokes'
             cbcr_small = cbcr_small.clone()  # the network's output may be a view
             cbcr_small[hinted] = cbcr_auto[hinted]  # hinted images start from the automatic colors
         cbcr_full = guided_upsample(cbcr_small, y_small, y_full, self.guide_radius, self.guide_eps)
@@ -164,7 +171,8 @@ class Colorizer:
         output obeys them at full resolution, in their regions (``colorizer.propagate``).
         mode "sketch": the input is a line drawing whose regions are filled with the colors
         (luminance too) of the hints inside them (``colorizer.sketch``).
-        vividness: 0 (faithful) .. 1 (most vivid), None for the model's default (bin networks).
+        vividness: 0 (faithful) .. 1 (most vivid), None for the model's default (models without
+        the setting, :func:`colorizer.weights.default_vividness` None, ignore it).
         Raises ``ImageInputError`` for unusable input, ValueError for unusable hints or settings.
         """
         if mode not in MODES:

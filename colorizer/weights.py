@@ -24,12 +24,13 @@ import torch
 from safetensors import SafetensorError, safe_open
 from safetensors.torch import load_file, save
 
-from .models import create_model
+from .models import create_model, model_info
 
 __all__ = ["WeightsError", "FORMAT", "MAX_WORKING_SIZE", "MAX_SCALE", "MAX_SCALES", "save_weights", "read_config", "load_model",
-           "atomic_write_bytes", "inference_scales", "check_vividness"]
+           "atomic_write_bytes", "inference_scales", "check_vividness", "default_vividness", "MAX_VIVIDNESS_GAIN"]
 
 FORMAT = "colorizer-weights/1"
+MAX_VIVIDNESS_GAIN = 4.0  # chroma x 5 at vividness 1 at most: beyond any measured use (1 is as colorful as photos)
 WEIGHTS_FILE = "model.safetensors"
 CONFIG_FILE = "config.json"
 
@@ -178,6 +179,9 @@ def _check(config, path):
     for key in ("vividness_beta", "temperature"):
         value = inference.get(key, 1.0)
         need(_real(value) and 0 < value < math.inf, f"inference.{key} must be a positive finite number, not {value!r}")
+    gain = inference.get("vividness_gain", 0.0)
+    need(_real(gain) and 0 <= gain <= MAX_VIVIDNESS_GAIN,
+         f"inference.vividness_gain must be a number from 0 to {MAX_VIVIDNESS_GAIN:g}, not {gain!r}")
     need(isinstance(config.get("default", False), bool), "default must be true or false")
     metrics = config.get("metrics", {})
     need(isinstance(metrics, dict), "metrics must be an object")
@@ -218,6 +222,18 @@ def check_vividness(vividness):
     if isinstance(vividness, bool) or not isinstance(vividness, numbers.Real) or not 0 <= vividness <= 1:
         raise ValueError(f"vividness must be a number from 0 to 1, got {vividness!r}")
     return float(vividness)
+
+
+def default_vividness(config):
+    """A weights config's default vividness (0..1), or None for a model without the setting. Bin
+    networks have it (the prior correction, ``colorizer.bins``); networks that regress chroma
+    have it when ``inference.vividness_gain`` is above 0 (their chroma times 1 + vividness x
+    gain, ``Colorizer``); a line-art network never (its fill sets luminance too)."""
+    info = model_info(config["architecture"]["name"])
+    inference = config.get("inference", {})
+    if info.task == "sketch" or (info.output != "bins" and not inference.get("vividness_gain", 0.0)):
+        return None
+    return check_vividness(inference.get("vividness", 0.0))
 
 
 def load_model(folder):

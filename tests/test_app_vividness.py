@@ -1,6 +1,7 @@
-"""The Upload tab's Vividness slider: shown for bin networks only, reset to the model's default,
-its value reaching ``Colorizer.colorize``. On fake weights: a randomly initialized bin network
-with a skewed bin prior (a uniform prior would make every vividness decode alike)."""
+"""The Upload tab's Vividness slider: shown for models with the setting (bin networks, regression
+networks given a vividness gain), reset to the model's default, its value reaching
+``Colorizer.colorize``. On fake weights: a randomly initialized bin network with a skewed bin prior
+(a uniform prior would make every vividness decode alike) and a regression network with a gain."""
 
 import numpy as np
 import pytest
@@ -13,8 +14,10 @@ from webapp.upload import vividness_slider
 
 try:
     from .test_app import COLOR_EXAMPLE, app, fake_weights  # noqa: F401  (fixtures)
+    from .test_pipeline import gain_weights
 except ImportError:
     from test_app import COLOR_EXAMPLE, app, fake_weights  # noqa: F401  (fixtures)
+    from test_pipeline import gain_weights
 
 pytestmark = [  # Gradio's queue on pandas 3 (as in test_app.py)
     pytest.mark.filterwarnings("ignore:'future.no_silent_downcasting':DeprecationWarning"),
@@ -24,7 +27,8 @@ pytestmark = [  # Gradio's queue on pandas 3 (as in test_app.py)
 
 @pytest.fixture(scope="module")
 def bank(fake_weights, tmp_path_factory):
-    """A bank of a bin network "bins" (default vividness 0.4) and the regression network "chroma"."""
+    """A bank of a bin network "bins" (default vividness 0.4), the regression network "chroma" and
+    a regression network "gain" with the setting (default 0)."""
     torch.manual_seed(0)
     model = colorizer.create_model("chroma_bins_hints")
     prior = torch.rand(model.bin_prior.shape) ** 4  # skewed like a training set's: some bins rare
@@ -34,26 +38,30 @@ def bank(fake_weights, tmp_path_factory):
               "inference": {"working_size": 64, "vividness": 0.4, "vividness_beta": 0.75}}
     folder = tmp_path_factory.mktemp("vivid") / "bins"
     colorizer.save_weights(folder, model, config)
-    return ModelBank({"bins": folder, "chroma": fake_weights / "chroma"})
+    gain = gain_weights(folder.parent / "gain", vividness_gain=1.0, vividness=0.0)
+    return ModelBank({"bins": folder, "chroma": fake_weights / "chroma", "gain": gain})
 
 
 def colorized(handlers, name, vividness):
     return np.asarray(handlers.colorize_upload(str(COLOR_EXAMPLE), name, "full", vividness)[0], int)
 
 
-def test_slider_is_shown_at_the_default_of_bin_networks_only(bank):
-    assert bank.vividness("bins") == 0.4 and bank.vividness("chroma") is None
+def test_slider_is_shown_at_the_default_of_models_with_the_setting_only(bank):
+    assert bank.vividness("bins") == 0.4 and bank.vividness("chroma") is None and bank.vividness("gain") == 0.0
+    assert vividness_slider(bank, "gain") == {"__type__": "update", "value": 0.0, "visible": True}
     assert vividness_slider(bank, "bins") == {"__type__": "update", "value": 0.4, "visible": True}
     assert vividness_slider(bank, "chroma") == {"__type__": "update", "visible": False}
 
 
-def test_slider_value_reaches_colorize_for_bin_networks_and_is_ignored_otherwise(bank):
+def test_slider_value_reaches_colorize_for_models_with_the_setting_and_is_ignored_otherwise(bank):
     handlers = Handlers(bank, examples=[])
     faithful, vivid, default = (colorized(handlers, "bins", v) for v in (0.0, 1.0, None))
     assert np.abs(faithful - vivid).max() > 10  # the setting changes the colors
     source = colorizer.open_image(COLOR_EXAMPLE).convert("RGB")
     assert np.array_equal(vivid, np.asarray(bank.get("bins").colorize(source, vividness=1.0), int))
     assert np.array_equal(default, np.asarray(bank.get("bins").colorize(source, vividness=0.4), int))  # None: the config's
+    faithful, vivid = (colorized(handlers, "gain", v) for v in (0.0, 1.0))
+    assert np.abs(faithful - vivid).max() > 5 and np.array_equal(vivid, np.asarray(bank.get("gain").colorize(source, vividness=1.0), int))
     # A model without the setting: the hidden slider's value changes nothing.
     assert np.array_equal(colorized(handlers, "chroma", 0.0), colorized(handlers, "chroma", 1.0))
 

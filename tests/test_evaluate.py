@@ -12,6 +12,7 @@ from train.evaluate import evaluate, format_table, main as evaluate_main
 from train.data import load_sources
 from train.hint_curve import hint_curve, main as hint_main
 
+from .test_pipeline import gain_weights
 from .tiny_trees import make_tree
 
 
@@ -224,14 +225,17 @@ def test_file_panels_show_each_picture_at_one_height_whatever_its_shape(tmp_path
     assert np.array_equal(gray, out_a)  # the model that adds no color returns the gray image
     assert np.ptp(gray.astype(int), axis=-1).max() == 0 and np.ptp(original.astype(int), axis=-1).max() > 50
 
-def test_vividness_sweep_gives_a_bin_network_one_column_per_value(tmp_path, tree, capsys):
+def test_vividness_sweep_gives_models_with_the_setting_one_column_per_value(tmp_path, tree, capsys):
     folder = weights(tmp_path / "seed_cnn", "seed_cnn")
+    gain = gain_weights(tmp_path / "gain", vividness_gain=1.0)  # a regression network with the setting
     path = tmp_path / "v.json"
-    assert evaluate_main(["--model", "chroma_bins_hints", str(folder), "--data", str(tree), "--vividness", "0", "1",
+    assert evaluate_main(["--model", "chroma_bins_hints", str(gain), str(folder), "--data", str(tree), "--vividness", "0", "1",
                           "--json", str(path)]) == 0
     models = json.loads(path.read_text())["models"]
-    assert list(models) == ["chroma_bins_hints (vividness 0)", "chroma_bins_hints (vividness 1)", "seed_cnn"]
-    dull, vivid = (models[f"chroma_bins_hints (vividness {v})"]["table"]["pooled"] for v in (0, 1))
-    assert vivid["colorfulness"] > dull["colorfulness"] and dull["psnr_gray"] == vivid["psnr_gray"]
+    assert list(models) == ["chroma_bins_hints (vividness 0)", "chroma_bins_hints (vividness 1)", "gain (vividness 0)",
+                            "gain (vividness 1)", "seed_cnn"]
+    for name in ("chroma_bins_hints", "gain"):
+        dull, vivid = (models[f"{name} (vividness {v})"]["table"]["pooled"] for v in (0, 1))
+        assert vivid["colorfulness"] > dull["colorfulness"] and dull["psnr_gray"] == vivid["psnr_gray"]
     assert "| pooled | chroma_bins_hints (vividness 1) |" in capsys.readouterr().out
     assert evaluate_main(["--model", "chroma_bins_hints", "--data", str(tree), "--vividness", "2"]) == 1

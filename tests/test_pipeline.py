@@ -230,3 +230,49 @@ def test_weights_errors_name_the_file(tmp_path):
     (folder / "config.json").write_text(json.dumps(config))
     with pytest.raises(WeightsError, match="config.json: inference scales"):
         colorizer.load(folder)
+
+
+def gain_weights(folder, **inference):
+    """A regression hint network whose chroma is clearly non-zero (its head's bias set), with
+    ``inference`` settings (vividness_gain, vividness) added."""
+    torch.manual_seed(0)
+    model = create_model("chroma_unet_hints", widths=[8, 8, 16, 16])
+    with torch.no_grad():
+        model.head.weight.mul_(0.1)
+        model.head.bias.copy_(torch.tensor([-0.03, 0.04]))  # a warm cast: Cb below, Cr above neutral
+    config = {"architecture": {"name": "chroma_unet_hints", "kwargs": {"widths": [8, 8, 16, 16]}},
+              "normalization": {"gray_mean": 120.0, "gray_std": 60.0, "scheme": "standard"},
+              "inference": {"working_size": 64, **inference}}
+    save_weights(folder, model, config)
+    return folder
+
+
+def test_a_regression_network_with_a_vividness_gain_scales_its_chroma_and_keeps_luminance(tmp_path):
+    from colorizer.weights import default_vividness
+
+    plain = colorizer.load(gain_weights(tmp_path / "plain"))
+    vivid = colorizer.load(gain_weights(tmp_path / "vivid", vividness_gain=1.0, vividness=0.25))
+    assert default_vividness(plain.config) is None and default_vividness(vivid.config) == 0.25
+    gray = np.linspace(70, 185, 96 * 80).reshape(80, 96).astype(np.uint8)
+    base = np.asarray(plain.colorize(gray), float)
+    assert np.array_equal(np.asarray(vivid.colorize(gray, vividness=0)), base.astype(np.uint8))  # 0: the network's own colors
+    for v in (0.25, 1.0):
+        out = np.asarray(vivid.colorize(gray, vividness=v), float)
+        assert np.abs(to_gray(out) - gray).max() <= 1  # luminance kept
+        chroma_base, chroma = (colorizer.rgb_to_ycbcr(x / 255)[..., 1:] for x in (base, out))
+        inside = np.abs(chroma_base).max(-1) > 0.02  # clearly colored (and in gamut at twice the chroma here)
+        assert inside.mean() > 0.5
+        np.testing.assert_allclose(chroma[inside], (1 + v) * chroma_base[inside], atol=3 / 255)
+    assert np.array_equal(np.asarray(vivid.colorize(gray)), np.asarray(vivid.colorize(gray, vividness=0.25)))  # default
+    # the gain is for the automatic colors: a stroke's own color stays the stroke's
+    red = (200, 40, 40)
+    hinted = np.asarray(vivid.colorize(gray, hints=[(48, 40, red)], vividness=1.0), float)
+    want = colorizer.rgb_to_ycbcr(np.asarray(red, float) / 255)[1:]
+    assert np.abs(colorizer.rgb_to_ycbcr(hinted[40, 48] / 255)[1:] - want).max() < 0.03
+
+
+@pytest.mark.parametrize("gain", [-0.5, 5, "x", float("nan"), True])
+def test_a_bad_vividness_gain_is_refused_at_load(tmp_path, gain):
+    gain_weights(tmp_path / "w", vividness_gain=gain)
+    with pytest.raises(WeightsError, match="vividness_gain"):
+        colorizer.load(tmp_path / "w")

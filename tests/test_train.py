@@ -397,6 +397,18 @@ def test_a_bin_run_exports_the_decoding_its_config_names(tmp_path, tiny_data):
     assert colorizer.load(tmp_path / "bins").prior_mix == 0.05
 
 
+def test_a_regression_run_exports_its_vividness_setting(tmp_path, tiny_data):
+    run = loop.train(tiny_config(tmp_path, tiny_data, model="chroma_unet_hints", epochs=1, vividness_gain=1.0, vividness=0.2),
+                     show_progress=False)
+    checkpoint = run / "checkpoint.safetensors"
+    inference = export_run(checkpoint, tmp_path / "g", run_eval=False)["inference"]
+    assert (inference["vividness_gain"], inference["vividness"]) == (1.0, 0.2) and colorizer.load(tmp_path / "g").vividness == 0.2
+    assert not {"vividness", "vividness_gain"} & set(export_run(checkpoint, tmp_path / "p", run_eval=False, vividness_gain=0)["inference"])
+    with pytest.raises(ValueError, match="vividness_gain must be from 0 to 4"):
+        export_run(checkpoint, tmp_path / "x", run_eval=False, vividness_gain=9)
+    assert not (tmp_path / "x").exists()
+
+
 def test_the_default_from_scratch_preset_makes_the_shipped_network_with_its_inference(tmp_path, tiny_data):
     shipped = colorizer.read_config(colorizer.weights_dir() / "chroma_unet_hints")
     preset = PRESETS["chroma_hints_scratch"]
@@ -404,6 +416,8 @@ def test_the_default_from_scratch_preset_makes_the_shipped_network_with_its_infe
     assert (preset["working_size"], preset["flip_average"], preset["scales"]) == \
         (shipped["inference"]["working_size"], shipped["inference"]["flip_average"], shipped["inference"]["scales"])
     assert preset["export"] != "weights/chroma_unet_hints"  # an unfinished piece never replaces the default
+    assert (preset["vividness_gain"], preset.get("vividness", 0.0)) == \
+        (shipped["inference"]["vividness_gain"], shipped["inference"]["vividness"])
     # the config's scales reach the export (an export option can still override them)
     run = loop.train(tiny_config(tmp_path, tiny_data, model="chroma_unet_hints", epochs=1, scales=[1.0, 1.25]), show_progress=False)
     assert export_run(run / "checkpoint.safetensors", tmp_path / "s", run_eval=False)["inference"]["scales"] == [1.0, 1.25]

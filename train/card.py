@@ -134,7 +134,13 @@ def model_card(name, config, evaluation, history, grids, examples=None, blurb=No
         "",
     ]
     inference = config.get("inference", {})
-    if "vividness" in inference:  # a bin network (colorizer.bins)
+    if "vividness_gain" in inference:  # a regression network given the setting (colorizer.pipeline)
+        lines += [
+            "`colorize(..., vividness=...)` takes 0 (the network's own colors) to 1 (its chroma times"
+            f" {1 + inference['vividness_gain']:g}: the hue kept, the luminance exact), default {inference['vividness']}.",
+            "",
+        ]
+    elif "vividness" in inference:  # a bin network (colorizer.bins)
         lines += [
             f"It predicts, per pixel at a working size of {inference.get('working_size')} px (long side), a distribution over"
             " quantized chroma bins, decoded with the annealed mean (temperature"

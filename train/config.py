@@ -82,8 +82,9 @@ class TrainConfig:
     working_size: int = 256  # inference: long side the input is shrunk to (fully convolutional nets)
     flip_average: bool = False  # inference: average the output with the mirrored input's, mirrored back
     scales: list = field(default_factory=lambda: [1.0])  # inference: working sizes (relative) whose outputs are averaged
-    vividness: float = 0.0  # inference, bin networks: default vividness (0..1), chosen on validation after training
+    vividness: float = 0.0  # inference: default vividness (0..1) of networks with the setting, chosen after training
     vividness_beta: float = 0.5  # inference, bin networks: prior-correction exponent at vividness 1 (colorizer.bins)
+    vividness_gain: float = 0.0  # inference, regression networks: chroma x (1 + vividness x this); 0 = no such setting
     prior_mix: float = 0.0  # inference, bin networks: share of the uniform distribution mixed into the bin prior
 
 
@@ -168,7 +169,7 @@ PRESETS["chroma_hints_wider_polish"] = {**PRESETS["chroma_hints_wider_more"], "c
 # 2-core CPU: 2.8 to 3.4 hours, in pieces with --resume). It exports to its own folder, never over the default.
 PRESETS["chroma_hints_scratch"] = {**PRESETS["chroma_hints"], "model_kwargs": {"widths": [16, 64, 128, 256]}, "loss": "psnr_rgb",
                                    "colorfulness_weight": 0.06, "hints_none": 0.75, "epochs": 60, "amp": "bf16",
-                                   "channels_last": True, "scales": [1.0, 1.25], "export_eval_limit": 2000,
+                                   "channels_last": True, "scales": [1.0, 1.25], "vividness_gain": 1.0, "export_eval_limit": 2000,
                                    "out_dir": "runs/hints_scratch", "export": "weights/chroma_hints_scratch"}
 
 

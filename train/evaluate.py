@@ -15,7 +15,7 @@ source (128 px) with the photo and clip-art sources also pooled, the app's emoji
 the independent pictures of :mod:`train.independent` (sample images of Python packages, never
 trained on, each at its own size, a row per kind).
 ``--panels OUT.png`` writes gray | model... | original for corpus test photos and clip-art.
-``--vividness V...`` gives a bin network one column per vividness: its PSNR / colorfulness frontier.
+``--vividness V...`` gives a model with the setting one column per vividness: its PSNR / colorfulness frontier.
 """
 
 import argparse
@@ -27,7 +27,7 @@ import numpy as np
 import torch
 
 import colorizer
-from colorizer.weights import check_vividness
+from colorizer.weights import check_vividness, default_vividness
 from colorizer.metrics import colorfulness_batch, hue_accuracy_batch, mse_batch, psnr_batch, ssim_batch
 
 from .config import DATA_DIR
@@ -231,11 +231,11 @@ def format_comparison(tables):
 
 
 def _columns(names, vividness_values):
-    """(column name, Colorizer) per model, and per vividness for bin networks when values are given:
-    the same loaded network with its default vividness set to each value in turn."""
+    """(column name, Colorizer) per model, and per vividness for models with the setting when values
+    are given: the same loaded network with its default vividness set to each value in turn."""
     for name in names:
         model = colorizer.load(name)
-        if not vividness_values or getattr(model.model, "output", None) != "bins":
+        if not vividness_values or default_vividness(model.config) is None:
             yield model.name, model
             continue
         for value in vividness_values:
@@ -251,7 +251,7 @@ def main(argv=None):
     parser.add_argument("--split", default="test", choices=["train", "test"])
     parser.add_argument("--size", type=int, default=32, help="images are resized to this square size")
     parser.add_argument("--limit", type=int, default=0, help="at most N images of each source, evenly spread (0 = all)")
-    parser.add_argument("--vividness", type=float, nargs="+", default=None, help="bin networks: one column per vividness "
+    parser.add_argument("--vividness", type=float, nargs="+", default=None, help="models with the setting: one column per vividness "
                         "(0..1) instead of the model's default, the PSNR / colorfulness frontier")
     parser.add_argument("--mode", default="full", choices=colorizer.pipeline.MODES)
     parser.add_argument("--files", nargs="+", default=None, help="evaluate these image files instead of --data "

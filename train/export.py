@@ -17,7 +17,7 @@ import colorizer
 from colorizer.models import accepts_hints, create_model
 from colorizer.bins import TEMPERATURE
 from colorizer.shipped import task_of
-from colorizer.weights import atomic_write_bytes, check_vividness, inference_scales, save_weights
+from colorizer.weights import MAX_VIVIDNESS_GAIN, atomic_write_bytes, check_vividness, inference_scales, save_weights
 
 from .card import model_card, read_blurb
 from .checkpoint import describe_base, load_checkpoint
@@ -67,7 +67,7 @@ def _sketch_numbers(folder, limit=0, panels=False):
 
 def export_run(checkpoint_path, folder, dtype="auto", run_eval=True, working_size=None, default=False, flip_average=None,
                scales=None, extra_metrics=None, vividness=None, vividness_beta=None, eval_limit=0, temperature=None,
-               prior_mix=None):
+               prior_mix=None, vividness_gain=None):
     """Write the weights folder for ``checkpoint_path``; returns the config written.
 
     extra_metrics: measured numbers to record beside the metrics (``training_speed`` from
@@ -77,6 +77,8 @@ def export_run(checkpoint_path, folder, dtype="auto", run_eval=True, working_siz
     default: mark the model as the one ``colorizer.load()`` serves, whatever its PSNR.
     vividness, vividness_beta: bin networks' decoding (default: the training config's);
     temperature, prior_mix: theirs too (default: colorizer.bins.TEMPERATURE; the training config's).
+    vividness_gain: for networks that regress chroma, their chroma's factor at vividness 1 minus 1
+    (0: no vividness setting); vividness then their default (both default: the training config's).
     eval_limit: evaluate on at most this many images of each test set, evenly spread (0 = all).
     ValueError for settings that ``colorizer.load`` would refuse, before anything is written."""
     checkpoint_path, folder = Path(checkpoint_path), Path(folder)
@@ -85,7 +87,7 @@ def export_run(checkpoint_path, folder, dtype="auto", run_eval=True, working_siz
     scales = inference_scales(train_config.get("scales", [1.0]) if scales is None else scales)
     model = create_model(meta["architecture"]["name"], **meta["architecture"]["kwargs"])
     model.load_state_dict(model_state)
-    bins = {}
+    bins = {}  # the decoding settings: bin networks', or a regression network's vividness
     if model.output == "bins":
         bins = {"vividness": check_vividness(train_config.get("vividness", 0.0) if vividness is None else vividness),
                 "vividness_beta": float(train_config.get("vividness_beta", 0.5) if vividness_beta is None else vividness_beta),
@@ -96,6 +98,13 @@ def export_run(checkpoint_path, folder, dtype="auto", run_eval=True, working_siz
                 raise ValueError(f"{key} must be positive and finite, got {bins[key]}")
         if not 0 <= bins["prior_mix"] <= 1:
             raise ValueError(f"prior_mix must be from 0 to 1, got {bins['prior_mix']}")
+    elif model.task == "color":
+        gain = float(train_config.get("vividness_gain", 0.0) if vividness_gain is None else vividness_gain)
+        if not 0 <= gain <= MAX_VIVIDNESS_GAIN:
+            raise ValueError(f"vividness_gain must be from 0 to {MAX_VIVIDNESS_GAIN:g}, got {gain}")
+        if gain:
+            bins = {"vividness": check_vividness(train_config.get("vividness", 0.0) if vividness is None else vividness),
+                    "vividness_gain": gain}
     history = [h for h in meta["history"] if h["epoch"] <= meta["epoch"]]
     best = min(history, key=lambda h: h["val_loss_sum"]) if history else None
     # Recorded when training started; older checkpoints: read the base folder now (which may by
@@ -193,7 +202,10 @@ def main(argv=None):
                         help="average each output with the mirrored input's (default: the training config's)")
     parser.add_argument("--scales", type=float, nargs="+", default=None,
                         help="relative working sizes whose outputs are averaged, starting with 1 (e.g. 1 1.25)")
-    parser.add_argument("--vividness", type=float, default=None, help="bin networks: default vividness, 0..1")
+    parser.add_argument("--vividness", type=float, default=None, help="default vividness, 0..1 (bin networks; regression "
+                        "networks with a vividness gain)")
+    parser.add_argument("--vividness-gain", type=float, default=None, help="regression networks: chroma x (1 + vividness x "
+                        "this); 0 = no vividness setting")
     parser.add_argument("--vividness-beta", type=float, default=None, help="bin networks: prior-correction exponent at vividness 1")
     parser.add_argument("--temperature", type=float, default=None, help="bin networks: annealed-mean temperature")
     parser.add_argument("--prior-mix", type=float, default=None, help="bin networks: uniform share mixed into the prior")
@@ -206,7 +218,8 @@ def main(argv=None):
         config = export_run(args.checkpoint, args.folder, dtype=args.dtype, run_eval=not args.no_eval,
                             working_size=args.working_size, default=args.default, flip_average=args.flip_average,
                             scales=args.scales, vividness=args.vividness, vividness_beta=args.vividness_beta,
-                            eval_limit=args.eval_limit, temperature=args.temperature, prior_mix=args.prior_mix)
+                            eval_limit=args.eval_limit, temperature=args.temperature, prior_mix=args.prior_mix,
+                            vividness_gain=args.vividness_gain)
     except ValueError as e:
         print(f"error: {e}", file=sys.stderr)
         return 1

@@ -14,6 +14,7 @@ import numpy as np
 
 import colorizer
 from colorizer.hub import model_folders
+from colorizer.weights import default_vividness
 from train.card import read_blurb
 from webapp.guard import user_error
 
@@ -85,11 +86,9 @@ class ModelBank:
 
     def vividness(self, name):
         """The model's default vividness (0 faithful .. 1 most vivid), or None for a model without
-        the setting: only bin networks decode at a vividness (``Colorizer.colorize``)."""
-        config = self.configs[name]
-        if colorizer.model_info(config["architecture"]["name"]).output != "bins":
-            return None
-        return float(config.get("inference", {}).get("vividness", 0.0))  # the pipeline's default too
+        the setting (``colorizer.weights.default_vividness``: bin networks, and regression networks
+        given a ``vividness_gain``)."""
+        return default_vividness(self.configs[name])
 
     def numbers(self):
         """Markdown table of every model's measured numbers (ids, epochs, validation and test PSNR
