@@ -239,3 +239,23 @@ def test_vividness_sweep_gives_models_with_the_setting_one_column_per_value(tmp_
         assert vivid["colorfulness"] > dull["colorfulness"] and dull["psnr_gray"] == vivid["psnr_gray"]
     assert "| pooled | chroma_bins_hints (vividness 1) |" in capsys.readouterr().out
     assert evaluate_main(["--model", "chroma_bins_hints", "--data", str(tree), "--vividness", "2"]) == 1
+
+
+def test_file_panels_show_a_column_per_vividness(tmp_path, capsys):
+    """--panels with --vividness: each setting its own column, as colorize gives it (not the last
+    setting for all)."""
+    from train.eval_panels import HEADER
+
+    Image.fromarray(np.linspace(60, 200, 64 * 64).reshape(64, 64).astype(np.uint8)).convert("RGB").save(tmp_path / "photo_a.png")
+    gain = gain_weights(tmp_path / "gain", vividness_gain=1.0)
+    out = tmp_path / "panels.png"
+    assert evaluate_main(["--panels", str(out), "--model", str(gain), "--vividness", "0", "1",
+                          "--files", str(tmp_path / "photo_a.png")]) == 0
+    row = np.asarray(Image.open(out).convert("RGB"))[HEADER : HEADER + 160].astype(int)
+    assert row.shape[1] == 4 * 160 + 3 * 8  # gray | vividness 0 | vividness 1 | original
+    model = colorizer.load(gain)
+    for k, v in ((1, 0.0), (2, 1.0)):
+        colored = model.colorize(Image.open(tmp_path / "photo_a.png"), vividness=v)
+        want = np.asarray(colored.resize((160, 160), Image.Resampling.LANCZOS), int)
+        assert np.abs(row[:, k * 168 : k * 168 + 160] - want).max() <= 1
+    assert np.abs(row[:, 168:328] - row[:, 336:496]).max() > 5

@@ -34,16 +34,16 @@ def pick(image_set, packages, count=8):
     return index[np.unique(np.linspace(0, len(index) - 1, min(count, len(index))).round().astype(int))]
 
 
-def _block(models, originals, mode, title):
-    """One block: a header, then per original a row gray | each model | original."""
-    outputs = [colorize_set(model, originals, mode=mode) for model in models]
+def _block(columns, originals, mode, title):
+    """One block: a header, then per original a row gray | each column's model | original."""
+    outputs = [colorize_set(model, originals, mode=mode) for _, model in columns]
     grays = outputs[0][1]
     rows = [make_panel([Image.fromarray(im) for im in (grays[i], *(o[0][i] for o in outputs), originals[i])])
             for i in range(len(originals))]
     block = _stack(rows)
     draw = ImageDraw.Draw(block)
     step = originals.shape[2] + 8  # image width + the panel gap
-    for k, label in enumerate(["gray", *(m.name for m in models), "original"]):
+    for k, label in enumerate(["gray", *(label for label, _ in columns), "original"]):
         draw.text((k * step + 2, 3), label if k else f"{title}: gray", fill="black")
     return block
 
@@ -58,10 +58,11 @@ def _stack(rows):
     return sheet
 
 
-def write_panels(models, corpus, out, count=8, mode="full"):
-    """Write the PNG described in the module doc to ``out``; returns it as a PIL image."""
+def write_panels(columns, corpus, out, count=8, mode="full"):
+    """Write the PNG described in the module doc to ``out``, a column per (label, Colorizer) of
+    ``columns``; returns it as a PIL image."""
     image_set = corpus_test_set(corpus)
-    blocks = [_block(models, image_set.images[pick(image_set, sources_of_kind(kind), count)], mode, title)
+    blocks = [_block(columns, image_set.images[pick(image_set, sources_of_kind(kind), count)], mode, title)
               for kind, title in (("photo", "photos"), ("clipart", "clip-art"))]
     sheet = Image.new("RGB", (sum(b.width for b in blocks) + BLOCK_GAP, max(b.height for b in blocks)), "white")
     sheet.paste(blocks[0], (0, 0))
@@ -70,18 +71,18 @@ def write_panels(models, corpus, out, count=8, mode="full"):
     return sheet
 
 
-def write_file_panels(models, paths, out, height=160, mode="full"):
-    """Write gray | each model | original for each image file, one row per file, to ``out``: each
-    image goes through the pipeline at its own size and is then shown ``height`` pixels high.
-    Returns the sheet as a PIL image."""
+def write_file_panels(columns, paths, out, height=160, mode="full"):
+    """Write gray | each (label, Colorizer) of ``columns`` | original for each image file, one row
+    per file, to ``out``: each image goes through the pipeline at its own size and is then shown
+    ``height`` pixels high. Returns the sheet as a PIL image."""
     rows = []
     for path in sorted(paths):
         original = np.array(colorizer.open_image(path).convert("RGB"))[None]
-        outputs = [colorize_set(model, original, mode=mode) for model in models]
+        outputs = [colorize_set(model, original, mode=mode) for _, model in columns]
         width = max(1, round(original.shape[2] * height / original.shape[1]))
         cells = [outputs[0][1][0], *(o[0][0] for o in outputs), original[0]]
         rows.append(make_panel([Image.fromarray(c).resize((width, height), Image.Resampling.LANCZOS) for c in cells]))
     sheet = _stack(rows)
-    ImageDraw.Draw(sheet).text((2, 3), "gray | " + " | ".join(m.name for m in models) + " | original", fill="black")
+    ImageDraw.Draw(sheet).text((2, 3), "gray | " + " | ".join(label for label, _ in columns) + " | original", fill="black")
     sheet.save(out)
     return sheet

@@ -19,6 +19,7 @@ trained on, each at its own size, a row per kind).
 """
 
 import argparse
+import copy
 import json
 import sys
 from pathlib import Path
@@ -231,16 +232,19 @@ def format_comparison(tables):
 
 
 def _columns(names, vividness_values):
-    """(column name, Colorizer) per model, and per vividness for models with the setting when values
-    are given: the same loaded network with its default vividness set to each value in turn."""
+    """[(column name, Colorizer)]: one per model, and per vividness for models with the setting when
+    values are given (a copy of the network's pipeline for each, its default vividness set)."""
+    columns = []
     for name in names:
         model = colorizer.load(name)
         if not vividness_values or default_vividness(model.config) is None:
-            yield model.name, model
+            columns.append((model.name, model))
             continue
         for value in vividness_values:
-            model.vividness = check_vividness(value)
-            yield f"{model.name} (vividness {value:g})", model
+            column = copy.copy(model)  # the network itself is shared
+            column.vividness = check_vividness(value)
+            columns.append((f"{model.name} (vividness {value:g})", column))
+    return columns
 
 
 def main(argv=None):
@@ -261,19 +265,19 @@ def main(argv=None):
                         "its own size): CIFAR-10, Linnaeus 5 at 32 and 128 px, the corpus per source, the emoji examples, the "
                         "independent pictures per kind")
     parser.add_argument("--corpus", default=None, help="the corpus's 128 px archive (default: where train.corpus writes it)")
-    parser.add_argument("--panels", default=None, metavar="OUT.png", help="write gray | each model | original for 8 "
-                        "corpus test photos and 8 clip-art images (or for --files) to this PNG, then stop")
+    parser.add_argument("--panels", default=None, metavar="OUT.png", help="write gray | each model (and --vividness) | "
+                        "original for 8 corpus test photos and 8 clip-art images (or for --files) to this PNG, then stop")
     args = parser.parse_args(argv)
     tables = {}
     try:
         if args.panels:
             from .eval_panels import write_file_panels, write_panels
 
-            models = [colorizer.load(name) for name in args.model]
+            columns = _columns(args.model, args.vividness)
             if args.files:
-                write_file_panels(models, args.files, args.panels, mode=args.mode)
+                write_file_panels(columns, args.files, args.panels, mode=args.mode)
             else:
-                write_panels(models, args.corpus or default_corpus(), args.panels, mode=args.mode)
+                write_panels(columns, args.corpus or default_corpus(), args.panels, mode=args.mode)
             print(f"wrote {args.panels}")
             return 0
         sets = suite_sets(args.corpus) if args.suite else None
