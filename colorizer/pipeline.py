@@ -118,7 +118,8 @@ class Colorizer:
             return decode(out, self.model.bin_prior, self.temperature, vividness * self.vividness_beta, self.model.grid,
                           self.prior_mix)
         chroma = rgb_to_ycbcr_torch(out)[:, 1:] if self.model.output == "rgb" else out
-        return chroma * self._gain(vividness) if self._gain(vividness) != 1 else chroma
+        gain = self._gain(vividness)
+        return chroma if gain == 1 else chroma * gain
 
     def _gain(self, vividness):
         """The factor on a regression network's chroma at ``vividness`` (1 for bin networks)."""

@@ -27,7 +27,8 @@ from safetensors.torch import load_file, save
 from .models import create_model, model_info
 
 __all__ = ["WeightsError", "FORMAT", "MAX_WORKING_SIZE", "MAX_SCALE", "MAX_SCALES", "save_weights", "read_config", "load_model",
-           "atomic_write_bytes", "inference_scales", "check_vividness", "default_vividness", "MAX_VIVIDNESS_GAIN"]
+           "atomic_write_bytes", "inference_scales", "check_vividness", "check_vividness_gain", "default_vividness",
+           "MAX_VIVIDNESS_GAIN"]
 
 FORMAT = "colorizer-weights/1"
 MAX_VIVIDNESS_GAIN = 4.0  # chroma x 5 at vividness 1 at most: beyond any measured use (1 is as colorful as photos)
@@ -171,6 +172,7 @@ def _check(config, path):
     try:
         inference_scales(inference.get("scales", [1.0]))
         check_vividness(inference.get("vividness", 0.0))
+        check_vividness_gain(inference.get("vividness_gain", 0.0))
     except ValueError as e:
         raise WeightsError(f"{path}: inference {e}") from None
     # Bin networks' decoding (colorizer.bins).
@@ -179,9 +181,6 @@ def _check(config, path):
     for key in ("vividness_beta", "temperature"):
         value = inference.get(key, 1.0)
         need(_real(value) and 0 < value < math.inf, f"inference.{key} must be a positive finite number, not {value!r}")
-    gain = inference.get("vividness_gain", 0.0)
-    need(_real(gain) and 0 <= gain <= MAX_VIVIDNESS_GAIN,
-         f"inference.vividness_gain must be a number from 0 to {MAX_VIVIDNESS_GAIN:g}, not {gain!r}")
     need(isinstance(config.get("default", False), bool), "default must be true or false")
     metrics = config.get("metrics", {})
     need(isinstance(metrics, dict), "metrics must be an object")
@@ -222,6 +221,14 @@ def check_vividness(vividness):
     if isinstance(vividness, bool) or not isinstance(vividness, numbers.Real) or not 0 <= vividness <= 1:
         raise ValueError(f"vividness must be a number from 0 to 1, got {vividness!r}")
     return float(vividness)
+
+
+def check_vividness_gain(gain):
+    """``vividness_gain`` (config.json's or an export's) as a float; ValueError unless a number
+    from 0 (no vividness setting) to ``MAX_VIVIDNESS_GAIN``."""
+    if isinstance(gain, bool) or not isinstance(gain, numbers.Real) or not 0 <= gain <= MAX_VIVIDNESS_GAIN:
+        raise ValueError(f"vividness_gain must be from 0 to {MAX_VIVIDNESS_GAIN:g}, got {gain!r}")
+    return float(gain)
 
 
 def default_vividness(config):

@@ -17,7 +17,7 @@ import colorizer
 from colorizer.models import accepts_hints, create_model
 from colorizer.bins import TEMPERATURE
 from colorizer.shipped import task_of
-from colorizer.weights import MAX_VIVIDNESS_GAIN, atomic_write_bytes, check_vividness, inference_scales, save_weights
+from colorizer.weights import atomic_write_bytes, check_vividness, check_vividness_gain, inference_scales, save_weights
 
 from .card import model_card, read_blurb
 from .checkpoint import describe_base, load_checkpoint
@@ -87,23 +87,21 @@ def export_run(checkpoint_path, folder, dtype="auto", run_eval=True, working_siz
     scales = inference_scales(train_config.get("scales", [1.0]) if scales is None else scales)
     model = create_model(meta["architecture"]["name"], **meta["architecture"]["kwargs"])
     model.load_state_dict(model_state)
-    bins = {}  # the decoding settings: bin networks', or a regression network's vividness
+    decoding = {}  # the inference settings of colors: bin networks' decoding, or a regression network's vividness
     if model.output == "bins":
-        bins = {"vividness": check_vividness(train_config.get("vividness", 0.0) if vividness is None else vividness),
+        decoding = {"vividness": check_vividness(train_config.get("vividness", 0.0) if vividness is None else vividness),
                 "vividness_beta": float(train_config.get("vividness_beta", 0.5) if vividness_beta is None else vividness_beta),
                 "temperature": TEMPERATURE if temperature is None else float(temperature),
                 "prior_mix": float(train_config.get("prior_mix", 0.0) if prior_mix is None else prior_mix)}
         for key in ("vividness_beta", "temperature"):
-            if not 0 < bins[key] < math.inf:
-                raise ValueError(f"{key} must be positive and finite, got {bins[key]}")
-        if not 0 <= bins["prior_mix"] <= 1:
-            raise ValueError(f"prior_mix must be from 0 to 1, got {bins['prior_mix']}")
+            if not 0 < decoding[key] < math.inf:
+                raise ValueError(f"{key} must be positive and finite, got {decoding[key]}")
+        if not 0 <= decoding["prior_mix"] <= 1:
+            raise ValueError(f"prior_mix must be from 0 to 1, got {decoding['prior_mix']}")
     elif model.task == "color":
-        gain = float(train_config.get("vividness_gain", 0.0) if vividness_gain is None else vividness_gain)
-        if not 0 <= gain <= MAX_VIVIDNESS_GAIN:
-            raise ValueError(f"vividness_gain must be from 0 to {MAX_VIVIDNESS_GAIN:g}, got {gain}")
+        gain = check_vividness_gain(train_config.get("vividness_gain", 0.0) if vividness_gain is None else vividness_gain)
         if gain:
-            bins = {"vividness": check_vividness(train_config.get("vividness", 0.0) if vividness is None else vividness),
+            decoding = {"vividness": check_vividness(train_config.get("vividness", 0.0) if vividness is None else vividness),
                     "vividness_gain": gain}
     history = [h for h in meta["history"] if h["epoch"] <= meta["epoch"]]
     best = min(history, key=lambda h: h["val_loss_sum"]) if history else None
@@ -117,7 +115,7 @@ def export_run(checkpoint_path, folder, dtype="auto", run_eval=True, working_siz
             "working_size": working_size or train_config.get("working_size", 256),
             "flip_average": train_config.get("flip_average", False) if flip_average is None else flip_average,
             **({"scales": list(scales)} if len(scales) > 1 else {}),
-            **bins,
+            **decoding,
         },
         "epochs": meta["epoch"] + (base["epochs"] if base else 0),  # a fine-tune counts its base's epochs too
         "data": {**meta["data"], "sources": [Path(s).name for s in meta["data"]["sources"]]},

@@ -30,8 +30,8 @@ CHECKPOINT = "checkpoint.safetensors"
 # Settings that may differ between a run and its resumption; all others must match. None of them
 # alters the training itself (the inference settings are only recorded, for the export).
 RESUMABLE_CHANGES = {"epochs", "max_minutes", "stop_after", "export", "device", "threads", "grid_epochs", "keep_epochs",
-                     "checkpoint_every", "working_size", "flip_average", "scales", "vividness", "vividness_beta", "vividness_gain", "prior_mix",
-                     "export_eval_limit"}
+                     "checkpoint_every", "working_size", "flip_average", "scales", "vividness", "vividness_beta", "vividness_gain",
+                     "prior_mix", "export_eval_limit"}
 
 
 class TrainingDiverged(RuntimeError):
