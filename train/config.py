@@ -163,15 +163,6 @@ PRESETS["chroma_hints_wider_more"] = {**PRESETS["chroma_hints_wider"], "epochs":
 PRESETS["chroma_hints_wider_polish"] = {**PRESETS["chroma_hints_wider_more"], "colorfulness_weight": 0.06, "lr": 1.5e-4,
                                         "epochs": 16, "out_dir": "runs/wide4"}
 
-# Issue 17: the default's recipe as one from-scratch run (the chain above is its history): the final
-# widths, the PSNR loss with the 0.06 colorfulness term from the start, no hints for three images in
-# four, bf16 + NHWC, one 60-epoch cosine cycle from the chain's first peak lr (165 to 205 s an epoch on this
-# 2-core CPU: 2.8 to 3.4 hours, in pieces with --resume). It exports to its own folder, never over the default.
-PRESETS["chroma_hints_scratch"] = {**PRESETS["chroma_hints"], "model_kwargs": {"widths": [16, 64, 128, 256]}, "loss": "psnr_rgb",
-                                   "colorfulness_weight": 0.06, "hints_none": 0.75, "epochs": 60, "amp": "bf16",
-                                   "channels_last": True, "scales": [1.0, 1.25], "vividness_gain": 1.0, "export_eval_limit": 2000,
-                                   "out_dir": "runs/hints_scratch", "export": "weights/chroma_hints_scratch"}
-
 
 def _scalar(text):
     try:
@@ -272,8 +263,8 @@ PRESETS["chroma_bins_corpus"] = {**PRESETS["chroma_bins"], "init_from": "weights
                                  "epoch_images": 4000, "val_limit": 1000, "export_eval_limit": 2000, "checkpoint_every": 1,
                                  "out_dir": "runs/bins_corpus"}
 
-# Issue 17, measured and not shipped yet: the shipped default fine-tuned with the Debian artwork corpus
-# in its mix (a third of every epoch's 18,000 images crops shown at 64 px from Linnaeus 5 and the
+# Issue 17, shipped as the default on 5 December 2026 (history now: rerun, it would start from
+# itself): the default of then, the chain above, fine-tuned with the Debian artwork corpus in its mix (a third of every epoch's 18,000 images crops shown at 64 px from Linnaeus 5 and the
 # corpus, the clip-art's plain pages made neutral), 12 short cosine epochs (21 minutes on this 2-core
 # CPU), run at a 64 px working size. Against the default (--suite --limit 1000): CIFAR-10 26.77 ->
 # 26.58 dB, emoji 17.53 -> 17.97 dB with colorfulness ratio 0.25 -> 0.89, corpus clip-art 16.69 ->
@@ -285,6 +276,22 @@ PRESETS["chroma_hints_corpus"] = {**PRESETS["chroma_hints_wider_polish"], "init_
                                   "epoch_images": 12000, "val_limit": 1000, "working_size": 64, "scales": [1.0, 1.25],
                                   "vividness_gain": 1.0, "export_eval_limit": 1000, "out_dir": "runs/hints_corpus2",
                                   "export": "runs/hints_corpus2_export"}
+
+# Issue 17: the default's recipe as one from-scratch run (the chain above, ending with
+# chroma_hints_corpus, is its history): the final widths, the PSNR loss with the 0.06
+# colorfulness term from the start, no hints for three images in four, a third of every epoch crops
+# shown at 64 px from Linnaeus 5 at 128 px and the corpus (the clip-art's plain pages made neutral),
+# the 64 px working size, bf16 + NHWC, one 60-epoch cosine cycle from the chain's first peak lr.
+# Not run to the end yet: its old form (no corpus, 32 px) took 165 to 205 s an epoch on this
+# 2-core CPU; the corpus crops make each epoch about 1.5 times the images at up to 4 times the
+# pixels, so count on about 8 hours, in pieces with --resume. It exports to its own folder, never
+# over the default.
+PRESETS["chroma_hints_scratch"] = {**PRESETS["chroma_hints"], "model_kwargs": {"widths": [16, 64, 128, 256]}, "loss": "psnr_rgb",
+                                   "colorfulness_weight": 0.06, "hints_none": 0.75, "epochs": 60, "amp": "bf16",
+                                   "channels_last": True, "extra_train_data": [str(DATA_DIR / "linnaeus5-128.tar.gz"), CORPUS_128],
+                                   "extra_share": 0.33, "extra_size": 64, "extra_gray_pages": sources_of_kind("clipart"),
+                                   "working_size": 64, "scales": [1.0, 1.25], "vividness_gain": 1.0, "export_eval_limit": 2000,
+                                   "out_dir": "runs/hints_scratch_corpus", "export": "weights/chroma_hints_scratch"}
 
 # Issue 18: the line-art network of sketch mode, from scratch: the corpus's clip-art (not its photos)
 # turned into line drawings each step (train.lineart), the target each picture with a white page;
