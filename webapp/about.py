@@ -24,9 +24,11 @@ colorized = client.predict(handle_file("photo.jpg"), "[[40, 30, [200, 30, 30]], 
 ```
 
 ### About the models
-Trained on small images from CIFAR-10 and Linnaeus 5 (see the *Training* tab). The network sees a
-small version of your image; its color guess is brought back to full size guided by your
-image's own edges. Examples: CIFAR-10 and Linnaeus 5 **test** images (never trained on) and
+Trained on small images from CIFAR-10 and Linnaeus 5; *Best* (the default) and *Vivid (trial)*
+also on crops of free photographs and clip-art from Debian packages (see the *Training* tab). The
+network sees a small version of your image (64 px on its long side for these two); its color
+guess is brought back to full size guided by your image's own edges. Examples: CIFAR-10 and
+Linnaeus 5 **test** images (never trained on) and
 Noto Color Emoji characters (SIL Open Font License 1.1) as out-of-dataset pictures.
 """
 
