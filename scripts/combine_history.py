@@ -13,8 +13,10 @@ oldest first, and writes ``weights/NAME/history_all.json``:
      "records": [{"epoch" (counted from the very start), "stage", "val_psnr", "val_mse",
                   "train_loss", "val_loss"}, ...]}
 
-A stage whose epochs no commit holds (a base trained in ``runs/`` and never shipped) is listed
-with ``recorded: false`` and no records, so the epoch count still matches the model's label.
+A version retrained from scratch (its history starts at epoch 1 and it names no base) replaces the
+versions before it; a commit that changed only the config is no stage of its own. A stage whose
+epochs no commit holds (a base trained in ``runs/`` and never shipped) is listed with
+``recorded: false`` and no records, so the epoch count still matches the model's label.
 Bases known by another shipped model's history (``runs/chroma_export`` is ``chroma_unet_mse``) are
 taken from there. The app needs no git: it reads the file written here.
 """
@@ -38,7 +40,10 @@ def git(*args):
 
 
 def versions(folder):
-    """[(commit, config, history records)] of every committed version of a weights folder, oldest first."""
+    """[(commit, config, history records)] of every committed version of a weights folder, oldest first.
+
+    A commit that changed only the config (an inference setting added, the same epochs and history)
+    is the same training stage as the version before it, and is skipped."""
     out = []
     for commit in git("log", "--reverse", "--format=%H", "--", f"{folder}/config.json").split():
         config = json.loads(git("show", f"{commit}:{folder}/config.json"))
@@ -47,6 +52,8 @@ def versions(folder):
         except subprocess.CalledProcessError:
             history = []
         records = history.get("epochs", []) if isinstance(history, dict) else history
+        if out and config.get("epochs") == out[-1][1].get("epochs") and records == out[-1][2]:
+            continue
         out.append((commit, config, records))
     return out
 
@@ -98,6 +105,8 @@ def combine(folder):
             stages.append(gap(done + 1, start, base.get("loss")))
     for commit, config, history in chain:
         first = config["epochs"] - len(history) + 1
+        if first == 1 and not config.get("fine_tuned_from"):  # retrained from scratch: it replaces the versions before
+            stages, records = [], []
         done = stages[-1]["last_epoch"] if stages else 0
         if first <= done:
             raise SystemExit(f"{folder} at {commit[:7]}: epochs {first}.. overlap the {done} before")
