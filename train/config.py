@@ -264,12 +264,14 @@ PRESETS["chroma_bins_corpus"] = {**PRESETS["chroma_bins"], "init_from": "weights
                                  "out_dir": "runs/bins_corpus"}
 
 # Issue 17, shipped as the default on 5 December 2026 (history now: rerun, it would start from
-# itself): the default of then, the chain above, fine-tuned with the Debian artwork corpus in its mix (a third of every epoch's 18,000 images crops shown at 64 px from Linnaeus 5 and the
-# corpus, the clip-art's plain pages made neutral), 12 short cosine epochs (21 minutes on this 2-core
-# CPU), run at a 64 px working size. Against the default (--suite --limit 1000): CIFAR-10 26.77 ->
-# 26.58 dB, emoji 17.53 -> 17.97 dB with colorfulness ratio 0.25 -> 0.89, corpus clip-art 16.69 ->
-# 16.88 (0.27 -> 0.61), the independent photographs 20.98 -> 22.02 dB with none below gray (README,
-# "The corpus in the default's mix"). The default itself at 64 px loses on every 128 px set.
+# itself): the default of then, the chain above, fine-tuned with the Debian artwork corpus in its
+# mix (a third of every epoch's 18,000 images crops shown at 64 px from Linnaeus 5 and the corpus,
+# the clip-art's plain pages made neutral), 12 short cosine epochs (21 minutes on this 2-core CPU),
+# run at a 64 px working size. Against the default of then (--suite --limit 1000): CIFAR-10 26.77
+# -> 26.58 dB, emoji 17.53 -> 17.97 dB with colorfulness ratio 0.25 -> 0.89, corpus clip-art 16.69
+# -> 16.88 (0.27 -> 0.61), the independent photographs 20.98 -> 22.02 dB with none below gray
+# (README, "How the default learned color from the corpus"). That default itself at 64 px loses on
+# every 128 px set.
 PRESETS["chroma_hints_corpus"] = {**PRESETS["chroma_hints_wider_polish"], "init_from": "weights/chroma_unet_hints", "lr": 2e-4,
                                   "extra_train_data": [str(DATA_DIR / "linnaeus5-128.tar.gz"), CORPUS_128], "extra_share": 0.33,
                                   "extra_size": 64, "extra_gray_pages": sources_of_kind("clipart"), "epochs": 12,
@@ -282,10 +284,9 @@ PRESETS["chroma_hints_corpus"] = {**PRESETS["chroma_hints_wider_polish"], "init_
 # colorfulness term from the start, no hints for three images in four, a third of every epoch crops
 # shown at 64 px from Linnaeus 5 at 128 px and the corpus (the clip-art's plain pages made neutral),
 # the 64 px working size, bf16 + NHWC, one 60-epoch cosine cycle from the chain's first peak lr.
-# Not run to the end yet: its old form (no corpus, 32 px) took 165 to 205 s an epoch on this
-# 2-core CPU; the corpus crops make each epoch about 1.5 times the images at up to 4 times the
-# pixels, so count on about 8 hours, in pieces with --resume. It exports to its own folder, never
-# over the default.
+# 486 s an epoch on this 2-core CPU (first epoch, 5 December 2026: 81,856 images, a third of them
+# 64 px crops), 8.1 hours in all, in pieces with --resume. It exports to its own folder, never over
+# the default.
 PRESETS["chroma_hints_scratch"] = {**PRESETS["chroma_hints"], "model_kwargs": {"widths": [16, 64, 128, 256]}, "loss": "psnr_rgb",
                                    "colorfulness_weight": 0.06, "hints_none": 0.75, "epochs": 60, "amp": "bf16",
                                    "channels_last": True, "extra_train_data": [str(DATA_DIR / "linnaeus5-128.tar.gz"), CORPUS_128],
