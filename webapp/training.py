@@ -179,8 +179,10 @@ def original_markdown(bank):
 
 def training_tab(bank):
     with gr.Tab("Training", id="training"):
-        gr.Markdown("How each model learned. An **epoch** is one pass over the 54,800 training pictures. After each, "
-                    "the model colored 11,600 pictures it never trains on: **validation PSNR** says how close its "
+        gr.Markdown("How each model learned. An **epoch** is one pass over the 54,800 training pictures (the later "
+                    "fine-tunes draw a fresh part of them, and crops of larger pictures, each epoch). After each, the "
+                    "model colored pictures it never trains on (11,600; 1,000 of them in the later fine-tunes, so a "
+                    "curve can step where one begins): **validation PSNR** says how close its "
                     "colors came (higher is better) and the **error per image** how far off they were (lower is "
                     "better). Curves span every fine-tune, from the first epoch. (During training PSNR is measured on the "
                     "network's own small output; the app then keeps your picture's full-size brightness, which scores "
