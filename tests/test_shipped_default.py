@@ -22,10 +22,6 @@ def default_model():
         return colorizer.load("chroma_unet_hints")
 
 
-def gray_of(rgb_uint8):
-    return np.clip(np.round(colorizer.to_gray(rgb_uint8)), 0, 255).astype(np.uint8)
-
-
 def test_the_default_works_at_64_px_keeps_luminance_and_repeats_itself(default_model):
     assert default_model.working_size == 64
     rgb = np.random.default_rng(3).integers(0, 256, (97, 203, 3), dtype=np.uint8)
@@ -40,9 +36,9 @@ def test_the_default_works_at_64_px_keeps_luminance_and_repeats_itself(default_m
     ("emoji_taxi", "yellow", 60),      # (R + G) / 2 - B over the originally yellow pixels: 110 (-3)
 ])
 def test_the_default_paints_cartoon_colors(default_model, name, rule, least):
-    rgb = np.asarray(Image.open(EXAMPLES / f"{name}.png").convert("RGB"))
-    out = np.asarray(default_model.colorize(gray_of(rgb))).astype(int)
-    rgb = rgb.astype(int)
+    image = Image.open(EXAMPLES / f"{name}.png").convert("RGB")
+    out = np.asarray(default_model.colorize(colorizer.to_gray(image))).astype(int)  # the rounded gray, as the app's
+    rgb = np.asarray(image).astype(int)
     if rule == "red":
         mask = rgb[..., 0] - rgb[..., 1] > 80
         score = (out[mask, 0] - out[mask, 1]).mean()

@@ -88,11 +88,12 @@ def export_run(checkpoint_path, folder, dtype="auto", run_eval=True, working_siz
     model = create_model(meta["architecture"]["name"], **meta["architecture"]["kwargs"])
     model.load_state_dict(model_state)
     decoding = {}  # the inference settings of colors: bin networks' decoding, or a regression network's vividness
+    vividness = train_config.get("vividness", 0.0) if vividness is None else vividness
     if model.output == "bins":
-        decoding = {"vividness": check_vividness(train_config.get("vividness", 0.0) if vividness is None else vividness),
-                "vividness_beta": float(train_config.get("vividness_beta", 0.5) if vividness_beta is None else vividness_beta),
-                "temperature": TEMPERATURE if temperature is None else float(temperature),
-                "prior_mix": float(train_config.get("prior_mix", 0.0) if prior_mix is None else prior_mix)}
+        decoding = {"vividness": check_vividness(vividness),
+                    "vividness_beta": float(train_config.get("vividness_beta", 0.5) if vividness_beta is None else vividness_beta),
+                    "temperature": TEMPERATURE if temperature is None else float(temperature),
+                    "prior_mix": float(train_config.get("prior_mix", 0.0) if prior_mix is None else prior_mix)}
         for key in ("vividness_beta", "temperature"):
             if not 0 < decoding[key] < math.inf:
                 raise ValueError(f"{key} must be positive and finite, got {decoding[key]}")
@@ -101,8 +102,7 @@ def export_run(checkpoint_path, folder, dtype="auto", run_eval=True, working_siz
     elif model.task == "color":
         gain = check_vividness_gain(train_config.get("vividness_gain", 0.0) if vividness_gain is None else vividness_gain)
         if gain:
-            decoding = {"vividness": check_vividness(train_config.get("vividness", 0.0) if vividness is None else vividness),
-                    "vividness_gain": gain}
+            decoding = {"vividness": check_vividness(vividness), "vividness_gain": gain}
     history = [h for h in meta["history"] if h["epoch"] <= meta["epoch"]]
     best = min(history, key=lambda h: h["val_loss_sum"]) if history else None
     # Recorded when training started; older checkpoints: read the base folder now (which may by

@@ -30,9 +30,9 @@ neural network paints in the colors. Your picture keeps every detail; only color
 
 HOW_IT_WORKS = """
 The network has looked at some 55,000 small color photos (animals, vehicles, flowers, berries) and
-thousands of free clip-art pictures and photographs, each turned gray, and learned to guess the colors back from the shapes and shades it sees: sky is
-often blue, leaves green, skin warm. Given your picture, it works on a small copy and guesses
-the color of every spot; the app then lays those colors over your own full-size gray
+thousands of free clip-art pictures and photographs, each turned gray, and learned to guess the
+colors back from the shapes and shades it sees: sky is often blue, leaves green, skin warm. Given
+your picture, it works on a small copy and guesses the color of every spot; the app then lays those colors over your own full-size gray
 image, following its edges, so brightness and detail stay exactly yours. When the picture is
 unclear (is that car red or blue?), it picks a safe middle, which is why colors often come out
 softer than in life; the Vividness slider (Upload tab) turns them up, wrong guesses included.
