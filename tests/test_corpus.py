@@ -174,6 +174,22 @@ def test_main_writes_archives_and_a_manifest(tmp_path, monkeypatch, capsys):
     assert "| fake-art | clipart | 1.0-1 |" in capsys.readouterr().out
 
 
+@needs_dpkg
+def test_sketch_eval_prepares_the_clip_art_test_files_at_a_size_the_archives_lack(tmp_path, monkeypatch):
+    from train.sketch_eval import corpus_clip_art
+
+    cache, source = _fake_package(tmp_path)
+    monkeypatch.setenv("COLORIZER_CACHE", str(cache))
+    monkeypatch.setattr(corpus, "SOURCES", (source,))
+    root, _ = corpus.fetch("fake-art", cache)
+    items, _ = corpus.build([source], {"fake-art": root}, 48, workers=1, log=lambda *a: None)
+    expected = np.stack([image for split, _, _, image in items if split == "test"])
+    assert not (cache / "corpus/corpus-48.tar.gz").exists()
+    images = corpus_clip_art(48)  # no archive of that size: the same test files, prepared at 48 px
+    assert images.shape == expected.shape and np.array_equal(images, expected)
+    assert len(corpus_clip_art(48, limit=1)) == 1
+
+
 def test_kinds_name_the_photo_and_clipart_sources():
     photos, cliparts = corpus.sources_of_kind("photo"), corpus.sources_of_kind("clipart")
     assert photos and cliparts and not set(photos) & set(cliparts)

@@ -124,11 +124,25 @@ def evaluate_undabbed(model, pictures):
 
 def corpus_clip_art(size=128, limit=0):
     """The corpus's clip-art test images (``train.corpus``; every source of kind "clipart") as
-    N x size x size x 3 uint8, thinned evenly to at most ``limit`` (0: all)."""
-    from .corpus import sources_of_kind
-    from .data import default_corpus, load_sources, of_classes
+    N x size x size x 3 uint8, thinned evenly to at most ``limit`` (0: all).
 
-    images = of_classes(load_sources([str(default_corpus())], "test", size), sources_of_kind("clipart")).images
+    From the corpus archive of that size (``python -m train.corpus`` writes 128 and 64 px); at
+    any other size the test files are prepared anew at ``size`` from the unpacked packages
+    (``train.corpus.build``, under a minute): a 128 px picture upscaled would have blurred
+    outlines, and a drawing's 2-pixel lines cover a share of the picture that shrinks with its
+    size. The files are the same by content hash; near-duplicate filtering at another size may
+    keep a few more or fewer."""
+    from .corpus import SOURCES, build, fetch, sources_of_kind
+    from .data import default_cache_dir, default_corpus, load_sources, of_classes
+
+    archive = default_corpus().with_name(f"corpus-{size}.tar.gz")
+    if archive.exists():
+        images = of_classes(load_sources([str(archive)], "test", size), sources_of_kind("clipart")).images
+    else:
+        sources = [s for s in SOURCES if s.kind == "clipart"]
+        roots = {s.package: fetch(s.package, default_cache_dir())[0] for s in sources}
+        items, _ = build(sources, roots, size, log=lambda *_: None)
+        images = np.stack([image for split, _, _, image in items if split == "test"])
     return images[:: -(-len(images) // limit)] if limit and len(images) > limit else images
 
 
@@ -183,7 +197,9 @@ def main(argv=None):
     parser.add_argument("--count", type=int, default=50, help="synthetic pictures")
     parser.add_argument("--size", type=int, default=256)
     parser.add_argument("--files", nargs="*", default=[], help="colored clip-art files instead of synthetic pictures")
-    parser.add_argument("--corpus", action="store_true", help="the corpus's clip-art test images at --size (python -m train.corpus)")
+    parser.add_argument("--corpus", action="store_true",
+                        help="the corpus's clip-art test images at --size (python -m train.corpus; other sizes than 128 and 64 "
+                             "are prepared from its unpacked packages)")
     parser.add_argument("--limit", type=int, default=0, help="with --corpus: at most N pictures, evenly spread")
     parser.add_argument("--model", default=None, help="a line-art weights folder or name (default: the shipped one)")
     parser.add_argument("--json", default=None)
@@ -197,7 +213,7 @@ def main(argv=None):
             pictures = [np.asarray(colorizer.open_image(f).convert("RGB")) for f in args.files] or \
                 [clip_art(args.size, rng) for _ in range(args.count)]
         model = colorizer.load(args.model)  # any colorizer's sketch mode uses the shipped line-art network
-    except (colorizer.WeightsError, colorizer.ImageInputError, OSError, ValueError) as e:
+    except (colorizer.WeightsError, colorizer.ImageInputError, OSError, ValueError, RuntimeError) as e:
         print(f"error: {e}", file=sys.stderr)
         return 1
     undabbed, outputs = evaluate_undabbed(model, pictures)
