@@ -1,6 +1,7 @@
 """Training on tiny image trees made here: config, determinism, resume, history, export, round trip."""
 
 import json
+import shutil
 
 import numpy as np
 import pytest
@@ -113,6 +114,34 @@ def test_resume_refuses_a_different_run(tmp_path, tiny_data):
     loop.train(tiny_config(tmp_path / "cos", tiny_data, epochs=1, scheduler="cosine"), show_progress=False)
     with pytest.raises(ValueError, match="epochs"):
         loop.train(tiny_config(tmp_path / "cos", tiny_data, epochs=2, scheduler="cosine"), resume=True, show_progress=False)
+
+
+def test_resume_from_the_export_when_the_run_folder_is_gone(tmp_path, tiny_data, capsys):
+    """runs/ does not outlive a session here: --resume falls back on the piece's export, keeps its
+    history, trains only the epochs left on the same cosine schedule, and refuses another run."""
+    def config(name, **overrides):
+        return tiny_config(tmp_path / name, tiny_data, epochs=3, scheduler="cosine", export=str(tmp_path / "weights" / name),
+                           **overrides)
+
+    straight = json.loads((loop.train(config("straight"), show_progress=False) / "history.json").read_text())["epochs"]
+    run = loop.train(config("parts", stop_after=1), show_progress=False)
+    first = json.loads((tmp_path / "weights/parts/history.json").read_text())["epochs"]
+    assert len(first) == 1
+    shutil.rmtree(run)
+    with pytest.raises(ValueError, match="lr"):
+        loop.train(config("parts", lr=0.5), resume=True, show_progress=False)
+    weights = tmp_path / "weights/parts/model.safetensors"
+    intact = weights.read_bytes()
+    weights.write_bytes(b"not weights")  # a broken export: one line, no traceback
+    cli = [f"--{k}={v}" for k, v in (("data", tiny_data), ("epochs", 3), ("batch_size", 4), ("scheduler", "cosine"), ("threads", 1),
+                                     ("out_dir", tmp_path / "cli"), ("export", tmp_path / "weights/parts"))]
+    assert train_main(cli + ["--resume"]) == 1 and "error: " in capsys.readouterr().err
+    weights.write_bytes(intact)
+    parts = json.loads((loop.train(config("parts"), resume=True, show_progress=False) / "history.json").read_text())["epochs"]
+    assert "Adam's moments start afresh" in capsys.readouterr().out
+    assert [h["epoch"] for h in parts] == [1, 2, 3] and parts[0] == first[0]
+    assert [h["lr"] for h in parts] == pytest.approx([h["lr"] for h in straight])
+    assert json.loads((tmp_path / "weights/parts/config.json").read_text())["epochs"] == 3
 
 
 def test_history_plots_and_snapshots(tmp_path, tiny_data):

@@ -2,6 +2,7 @@
 
 import sys
 
+from .checkpoint import CheckpointError
 from .config import PRESETS, parse_args
 from .loop import TrainingDiverged, train
 
@@ -19,9 +20,12 @@ def main(argv=None):
         return 2
     try:
         out_dir = train(config, resume=resume)
-    except TrainingDiverged as e:
+    except (TrainingDiverged, CheckpointError) as e:
         print(f"error: {e}", file=sys.stderr)
         return 1
+    except ValueError as e:  # settings the run cannot take: a resume of another run, an unknown scheduler
+        print(f"error: {e}", file=sys.stderr)
+        return 2
     except KeyboardInterrupt:
         print("interrupted; --resume continues from the last checkpoint", file=sys.stderr)
         return 130

@@ -7,6 +7,7 @@ a temporary file and renamed into place, so a kill at any moment leaves the prev
 intact and never a half-written one.
 """
 
+import dataclasses
 import json
 from pathlib import Path
 
@@ -16,7 +17,14 @@ from safetensors.torch import save
 
 from colorizer.weights import WeightsError, atomic_write_bytes, read_config
 
-__all__ = ["save_checkpoint", "load_checkpoint", "describe_base", "CheckpointError"]
+__all__ = ["RESUMABLE_CHANGES", "check_resumable", "save_checkpoint", "load_checkpoint", "load_export", "describe_base",
+           "CheckpointError"]
+
+# Settings that may differ between a run and its resumption; all others must match. None of them
+# alters the training itself (the inference settings are only recorded, for the export).
+RESUMABLE_CHANGES = {"epochs", "max_minutes", "stop_after", "export", "device", "threads", "grid_epochs", "keep_epochs",
+                     "checkpoint_every", "working_size", "flip_average", "scales", "vividness", "vividness_beta", "vividness_gain",
+                     "prior_mix", "export_eval_limit"}
 
 
 def describe_base(path):
@@ -87,3 +95,40 @@ def load_checkpoint(path):
         state.setdefault(int(index), {})[name] = value
     optimizer_state = {"state": state, "param_groups": meta["optimizer"]["param_groups"]}
     return model_state, optimizer_state, meta.pop("scheduler"), meta
+
+
+def load_export(folder):
+    """(model_state, meta) of a weights folder a run exported (``train.export``), for ``--resume``
+    when the run's checkpoint is gone (``runs/`` may not outlive a session; a long preset exports
+    after every piece). meta as a checkpoint's: ``config`` (the export's training config),
+    ``epoch`` (the last epoch of its history), ``history`` and ``fine_tuned_from``. The weights
+    come back as float32 (an export may hold float16). An export has no optimizer or scheduler
+    state: the resumed run starts Adam's moments afresh, so it is not bit-identical to an
+    uninterrupted one."""
+    from colorizer.weights import load_model
+
+    folder = Path(folder)
+    try:
+        model, config = load_model(folder)
+        history = json.loads((folder / "history.json").read_text())["epochs"]
+        epoch = int(history[-1]["epoch"]) if history else 0
+    except WeightsError as e:
+        raise CheckpointError(str(e)) from None
+    except (OSError, ValueError, KeyError, TypeError, IndexError) as e:
+        raise CheckpointError(f"{folder}: no run history to resume from ({e})") from None
+    if "train_config" not in config:
+        raise CheckpointError(f"{folder}: config.json has no train_config to resume from")
+    meta = {"config": config["train_config"], "epoch": epoch, "history": history}
+    if "fine_tuned_from" in config:
+        meta["fine_tuned_from"] = config["fine_tuned_from"]
+    return model.state_dict(), meta
+
+
+def check_resumable(cfg, saved, source):
+    """Raise ValueError if ``cfg`` differs from a run's saved config beyond what may change on resume."""
+    # A cosine schedule's shape depends on the total epochs, so those must match too.
+    allowed = RESUMABLE_CHANGES - ({"epochs"} if cfg.scheduler == "cosine" else set())
+    defaults = dataclasses.asdict(type(cfg)())  # keys added since the run started take their defaults
+    changed = {k for k, v in dataclasses.asdict(cfg).items() if saved.get(k, defaults[k]) != v} - allowed
+    if changed:
+        raise ValueError(f"cannot resume {source}: settings differ from the run's: {sorted(changed)}")

@@ -285,8 +285,8 @@ PRESETS["chroma_hints_corpus"] = {**PRESETS["chroma_hints_wider_polish"], "init_
 # shown at 64 px from Linnaeus 5 at 128 px and the corpus (the clip-art's plain pages made neutral),
 # the 64 px working size, bf16 + NHWC, one 60-epoch cosine cycle from the chain's first peak lr.
 # 486 s an epoch on this 2-core CPU (first epoch, 5 December 2026: 81,856 images, a third of them
-# 64 px crops), 8.1 hours in all, in pieces with --resume. It exports to its own folder, never over
-# the default.
+# 64 px crops), 8.1 hours in all, in pieces with --resume (from the export after each piece when
+# runs/ is gone). It exports to its own folder, never over the default.
 PRESETS["chroma_hints_scratch"] = {**PRESETS["chroma_hints"], "model_kwargs": {"widths": [16, 64, 128, 256]}, "loss": "psnr_rgb",
                                    "colorfulness_weight": 0.06, "hints_none": 0.75, "epochs": 60, "amp": "bf16",
                                    "channels_last": True, "extra_train_data": [str(DATA_DIR / "linnaeus5-128.tar.gz"), CORPUS_128],

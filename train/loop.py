@@ -11,6 +11,7 @@ import dataclasses
 import json
 import math
 import time
+import warnings
 from pathlib import Path
 
 import torch
@@ -20,18 +21,13 @@ from colorizer.models import create_model
 from colorizer.weights import atomic_write_bytes
 
 from .batches import augment, batch_views, epoch_generator, forward_rgb, gray_stats, loss_fn, network_input, training_prior
-from .checkpoint import describe_base, load_checkpoint, save_checkpoint
+from .checkpoint import check_resumable, describe_base, load_checkpoint, load_export, save_checkpoint
 from .data import load_sources, of_classes
 from .lineart import gray_class_pages, white_pages
 
 __all__ = ["train", "TrainingDiverged"]
 
 CHECKPOINT = "checkpoint.safetensors"
-# Settings that may differ between a run and its resumption; all others must match. None of them
-# alters the training itself (the inference settings are only recorded, for the export).
-RESUMABLE_CHANGES = {"epochs", "max_minutes", "stop_after", "export", "device", "threads", "grid_epochs", "keep_epochs",
-                     "checkpoint_every", "working_size", "flip_average", "scales", "vividness", "vividness_beta", "vividness_gain",
-                     "prior_mix", "export_eval_limit"}
 
 
 class TrainingDiverged(RuntimeError):
@@ -208,21 +204,28 @@ def train(cfg, resume=False, show_progress=True, on_epoch=None):
 
     history, start_epoch = [], 0
     checkpoint_path = out_dir / CHECKPOINT
+    export_dir = Path(cfg.export) if cfg.export else None
     if resume and checkpoint_path.exists():
         model_state, optim_state, sched_state, meta = load_checkpoint(checkpoint_path)
-        saved = meta["config"]
-        # A cosine schedule's shape depends on the total epochs, so those must match too.
-        allowed = RESUMABLE_CHANGES - ({"epochs"} if cfg.scheduler == "cosine" else set())
-        defaults = dataclasses.asdict(type(cfg)())  # keys added since the run started take their defaults
-        changed = {k for k, v in dataclasses.asdict(cfg).items() if saved.get(k, defaults[k]) != v} - allowed
-        if changed:
-            raise ValueError(f"cannot resume {checkpoint_path}: settings differ from the run's: {sorted(changed)}")
+        check_resumable(cfg, meta["config"], checkpoint_path)
         model.load_state_dict(model_state)
         optimizer.load_state_dict(optim_state)
         if scheduler is not None:
             scheduler.load_state_dict(sched_state)
         history, start_epoch = meta["history"], meta["epoch"]
         base = meta.get("fine_tuned_from", base)  # the base as it was when the run began
+    elif resume and export_dir and (export_dir / "history.json").exists():
+        # The run folder is gone (another machine, another session) but the piece's export is not.
+        model_state, meta = load_export(export_dir)
+        check_resumable(cfg, meta["config"], export_dir)
+        model.load_state_dict(model_state)
+        history, start_epoch = meta["history"], meta["epoch"]
+        base = meta.get("fine_tuned_from", base)
+        with warnings.catch_warnings():  # stepping the schedule to where the run stopped, before any optimizer step
+            warnings.simplefilter("ignore", UserWarning)
+            for _ in range(start_epoch if cfg.scheduler == "cosine" else 0):
+                scheduler.step()
+        print(f"resuming from {export_dir} after epoch {start_epoch}: no checkpoint in {out_dir}, so Adam's moments start afresh")
     if cfg.compile:
         model = torch.compile(model)
     amp = cfg.amp == "bf16"
