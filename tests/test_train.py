@@ -127,6 +127,7 @@ def test_resume_from_the_export_when_the_run_folder_is_gone(tmp_path, tiny_data,
     run = loop.train(config("parts", stop_after=1), show_progress=False)
     first = json.loads((tmp_path / "weights/parts/history.json").read_text())["epochs"]
     assert len(first) == 1
+    assert "**Unfinished**: 1 of the run's 3 planned epochs" in (tmp_path / "weights/parts/README.md").read_text()
     shutil.rmtree(run)
     with pytest.raises(ValueError, match="lr"):
         loop.train(config("parts", lr=0.5), resume=True, show_progress=False)
@@ -142,6 +143,7 @@ def test_resume_from_the_export_when_the_run_folder_is_gone(tmp_path, tiny_data,
     assert [h["epoch"] for h in parts] == [1, 2, 3] and parts[0] == first[0]
     assert [h["lr"] for h in parts] == pytest.approx([h["lr"] for h in straight])
     assert json.loads((tmp_path / "weights/parts/config.json").read_text())["epochs"] == 3
+    assert "Unfinished" not in (tmp_path / "weights/parts/README.md").read_text()
 
 
 def test_history_plots_and_snapshots(tmp_path, tiny_data):

@@ -133,6 +133,10 @@ def model_card(name, config, evaluation, history, grids, examples=None, blurb=No
            " the working size." if len(config.get("inference", {}).get("scales", [1.0])) > 1 else ""),
         "",
     ]
+    if "planned_epochs" in metrics:  # train.export: a run stopped before its end
+        lines += [f"**Unfinished**: {history[-1]['epoch'] if history else 0} of the run's {metrics['planned_epochs']} planned"
+                  " epochs. `python -m train ... --resume` with the run's settings continues it (from this folder when the"
+                  " run's checkpoint is gone).", ""]
     inference = config.get("inference", {})
     if "vividness_gain" in inference:  # a regression network given the setting (colorizer.pipeline)
         lines += [

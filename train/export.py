@@ -127,6 +127,9 @@ def export_run(checkpoint_path, folder, dtype="auto", run_eval=True, working_siz
     if default:
         config["default"] = True
     config["metrics"].update(extra_metrics or {})
+    planned = train_config.get("epochs")
+    if checkpoint_path.name == "checkpoint.safetensors" and isinstance(planned, int) and meta["epoch"] < planned:
+        config["metrics"]["planned_epochs"] = planned  # a run in pieces (a snapshot, epoch_NNNN, is not one)
     if history:
         config["metrics"].update({
             "train_loss_sum": history[-1]["train_loss_sum"],
