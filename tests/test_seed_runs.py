@@ -51,6 +51,7 @@ def test_dry_run_packs_all_runs_within_the_return_limits_and_unpacks_to_weights(
         assert config["epochs"] == epochs and config["metrics"]["training_speed"]["planned_epochs"] == epochs
         card = (folder / "README.md").read_text()
         assert "### Wall time" in card and f"{epochs} epochs in" in card and "stopped" not in card
+        assert "Unfinished" not in card  # seed_cnn_2 is a kept epoch of the 3-epoch run, not a run stopped short
         assert colorizer.load(folder).colorize(Image.new("RGB", (40, 30), (200, 100, 50))).size == (40, 30)
     assert config["train_config"]["lr"] == 1e-3 and "ReduceLROnPlateau, lr 1e-3 | 2.8273 | 1.3493" in card
     assert sorted(p.name for p in (tmp_path / "weights" / "seed_cnn").glob("examples_*")) == [

@@ -343,6 +343,7 @@ def test_train_export_load_colorize_round_trip(tmp_path, tiny_data, monkeypatch)
     # an earlier snapshot exports with its own epoch count and history
     snap = export_run(run / "epoch_0001.safetensors", tmp_path / "weights" / "tiny_1", run_eval=False, default=True)
     assert snap["epochs"] == 1 and snap["inference"]["flip_average"] is False  # the training config's
+    assert "planned_epochs" not in snap["metrics"]  # a kept epoch, not a run stopped short (seed_cnn_500 is one)
     mirrored = export_run(run / "epoch_0001.safetensors", tmp_path / "weights" / "tiny_m", run_eval=False, flip_average=True)
     assert mirrored["inference"]["flip_average"] and colorizer.load(tmp_path / "weights" / "tiny_m").flip_average
     assert "mirrored input" in (tmp_path / "weights" / "tiny_m" / "README.md").read_text()

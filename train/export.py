@@ -128,8 +128,8 @@ def export_run(checkpoint_path, folder, dtype="auto", run_eval=True, working_siz
         config["default"] = True
     config["metrics"].update(extra_metrics or {})
     planned = train_config.get("epochs")
-    if checkpoint_path.name == "checkpoint.safetensors" and isinstance(planned, int) and meta["epoch"] < planned:
-        config["metrics"]["planned_epochs"] = planned  # a run in pieces (a snapshot, epoch_NNNN, is not one)
+    if not meta.get("snapshot") and isinstance(planned, int) and meta["epoch"] < planned:
+        config["metrics"]["planned_epochs"] = planned  # a run stopped before its end (a kept epoch of a longer run is not one)
     if history:
         config["metrics"].update({
             "train_loss_sum": history[-1]["train_loss_sum"],

@@ -221,10 +221,11 @@ def train(cfg, resume=False, show_progress=True, on_epoch=None):
         model.load_state_dict(model_state)
         history, start_epoch = meta["history"], meta["epoch"]
         base = meta.get("fine_tuned_from", base)
-        with warnings.catch_warnings():  # stepping the schedule to where the run stopped, before any optimizer step
-            warnings.simplefilter("ignore", UserWarning)
-            for _ in range(start_epoch if cfg.scheduler == "cosine" else 0):
-                scheduler.step()
+        if cfg.scheduler == "cosine":  # back to where the run stopped (a plateau schedule restarts its patience)
+            with warnings.catch_warnings():  # torch warns of a step before any optimizer step
+                warnings.simplefilter("ignore", UserWarning)
+                for _ in range(start_epoch):
+                    scheduler.step()
         print(f"resuming from {export_dir} after epoch {start_epoch}: no checkpoint in {out_dir}, so Adam's moments start afresh")
     if cfg.compile:
         model = torch.compile(model)
@@ -237,10 +238,11 @@ def train(cfg, resume=False, show_progress=True, on_epoch=None):
     graphed = GraphedEpochs(model, optimizer, cfg, train_uint8, val_uint8, fixed_order, gray_mean, gray_std) if cfg.cuda_graph else None
     normalization = {"gray_mean": gray_mean, "gray_std": gray_std, "scheme": cfg.normalization}
 
-    def write_checkpoint(path, epoch):
+    def write_checkpoint(path, epoch, snapshot=False):
         meta = {"config": dataclasses.asdict(cfg), "architecture": {"name": cfg.model, "kwargs": cfg.model_kwargs},
                 "normalization": normalization, "epoch": epoch, "history": history, "fine_tuned_from": base,
-                "data": {"sources": cfg.data, "train_images": len(train_set), "val_images": len(val_images)}}
+                "data": {"sources": cfg.data, "train_images": len(train_set), "val_images": len(val_images)},
+                **({"snapshot": True} if snapshot else {})}  # a kept epoch of a run that goes on, not where it stopped
         save_checkpoint(path, getattr(model, "_orig_mod", model), optimizer, scheduler, meta)
 
     epochs = tqdm(range(start_epoch, cfg.epochs), initial=start_epoch, total=cfg.epochs, desc=cfg.model,
@@ -295,7 +297,7 @@ def train(cfg, resume=False, show_progress=True, on_epoch=None):
             write_checkpoint(checkpoint_path, done)
             atomic_write_bytes(out_dir / "history.json", json.dumps({"epochs": history}, indent=1).encode())
         if done in cfg.keep_epochs:
-            write_checkpoint(out_dir / f"epoch_{done:04d}.safetensors", done)
+            write_checkpoint(out_dir / f"epoch_{done:04d}.safetensors", done, snapshot=True)
         if out_of_time:
             print(f"stopping after epoch {done} (stop_after / max_minutes); --resume continues")
             break

@@ -32,10 +32,11 @@ HOW_IT_WORKS = """
 The network has looked at some 55,000 small color photos (animals, vehicles, flowers, berries) and
 thousands of free clip-art pictures and photographs, each turned gray, and learned to guess the
 colors back from the shapes and shades it sees: sky is often blue, leaves green, skin warm. Given
-your picture, it works on a small copy and guesses the color of every spot; the app then lays those colors over your own full-size gray
-image, following its edges, so brightness and detail stay exactly yours. When the picture is
-unclear (is that car red or blue?), it picks a safe middle, which is why colors often come out
-softer than in life; the Vividness slider (Upload tab) turns them up, wrong guesses included.
+your picture, it works on a small copy and guesses the color of every spot; the app then lays
+those colors over your own full-size gray image, following its edges, so brightness and detail
+stay exactly yours. When the picture is unclear (is that car red or blue?), it picks a safe
+middle, which is why colors often come out softer than in life; the Vividness slider (Upload tab)
+turns them up, wrong guesses included.
 If you upload a color photo, it is first made gray the same way the original project did it, so
 you can compare the guess with the true colors. In the Hints tab you can tell it a few colors
 yourself and watch it spread them.
