@@ -8,7 +8,7 @@ from PIL import Image
 from colorizer.metrics import psnr_batch
 from colorizer.pipeline import Colorizer
 from tests.test_strokes import CONFIG, BlindNet
-from train.stroke_curve import flood_check, main, random_dabs, stroke_curve
+from train.stroke_curve import below_limit, flood_check, main, random_dabs, stroke_curve
 
 
 def photos(sizes, seed=0):
@@ -48,3 +48,8 @@ def test_cli_runs_on_files_of_different_sizes(tmp_path, capsys):
     assert "files: 2 images" in capsys.readouterr().out
     results = json.loads(out.read_text())
     assert set(results["files"]) == {"0", "1"} and "flood" in results
+    assert all(0 <= point["below_limit"] <= 2 for point in results["files"].values())
+
+
+def test_below_limit_counts_losses_beyond_half_a_db():
+    assert below_limit(np.array([20.0, 19.4, 19.6, 25.0]), np.array([20.0, 20.0, 20.0, 20.0])) == 1
