@@ -170,7 +170,7 @@ def _pack(run_dir, name, checkpoint, out_dir, log):
     epoch = load_checkpoint(slim)[3]["epoch"]
     archive = out_dir / f"{name}.tar.gz"
     with tarfile.open(archive, "w:gz") as tar:
-        tar.add(slim, arcname="checkpoint.safetensors")
+        tar.add(slim, arcname=loop.CHECKPOINT)
         for path in sorted(run_dir.glob("examples_epoch_*.png")):
             if int(path.stem.rsplit("_", 1)[1]) <= epoch:
                 tar.add(path, arcname=path.name)
@@ -253,13 +253,13 @@ def unpack(in_dir, weights_dir="weights", runs_dir="runs/device", run_eval=True,
         with tarfile.open(archive) as tar:
             tar.extractall(run_dir, filter="data")
         record = summary["runs"].get(name, {})
-        model_name = load_checkpoint(run_dir / "checkpoint.safetensors")[3]["architecture"]["name"]
+        model_name = load_checkpoint(run_dir / loop.CHECKPOINT)[3]["architecture"]["name"]
         if cpu_bench_steps and model_name not in cpu_bench:
             rates = bench(model_name, "cpu", cpu_bench_steps)[:2]
             cpu_bench[model_name] = {"train_images_per_s": rates[0], "val_images_per_s": rates[1], "threads": torch.get_num_threads()}
         speed = {**{k: v for k, v in record.items() if k != "bytes"}, "device": summary["device"], "torch": summary["torch"],
                  "check": summary.get("check"), "bench_gpu": summary.get("bench"), "bench_cpu": cpu_bench.get(model_name)}
-        config = export_run(run_dir / "checkpoint.safetensors", Path(weights_dir) / name, run_eval=run_eval,
+        config = export_run(run_dir / loop.CHECKPOINT, Path(weights_dir) / name, run_eval=run_eval,
                             extra_metrics={"training_speed": speed})
         metrics = config["metrics"]
         log(f"{name}: {config['epochs']} epochs, train error {metrics.get('train_loss_sum', float('nan')):.4f}, "
