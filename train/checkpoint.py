@@ -15,7 +15,7 @@ import torch
 from safetensors import SafetensorError, safe_open
 from safetensors.torch import save
 
-from colorizer.weights import WeightsError, atomic_write_bytes, read_config
+from colorizer.weights import WeightsError, atomic_write_bytes, load_model, read_config
 
 __all__ = ["RESUMABLE_CHANGES", "check_resumable", "save_checkpoint", "load_checkpoint", "load_export", "describe_base",
            "CheckpointError"]
@@ -105,8 +105,6 @@ def load_export(folder):
     come back as float32 (an export may hold float16). An export has no optimizer or scheduler
     state: the resumed run starts Adam's moments afresh, so it is not bit-identical to an
     uninterrupted one."""
-    from colorizer.weights import load_model
-
     folder = Path(folder)
     try:
         model, config = load_model(folder)
