@@ -5,7 +5,8 @@ import pytest
 import torch
 
 import colorizer
-from colorizer.regrade import LUMA_RIDGE, MIN_STROKES, OFFSET_RIDGE, SATURATION_RIDGE, fit_regrade, regrade_to_strokes
+from colorizer.propagate import MANY_STROKES, propagate_strokes
+from colorizer.regrade import LUMA_RIDGE, MIN_STROKES, OFFSET_RIDGE, SATURATION_RIDGE, STROKE_SHRINK, fit_regrade, regrade_to_strokes
 from tests.test_strokes import CONFIG, BlindNet, chroma, two_regions
 
 TEAL = (40, 150, 140)  # a dab color whose chroma fits the gamut at the luminance of both test regions
@@ -81,3 +82,40 @@ def test_strokes_that_disagree_change_nothing_away_from_themselves():
             for dy in range(3):
                 xs.append(x + dx), ys.append(yy + dy), colors.append([0.1, -0.1] if i % 2 else [-0.1, 0.1])
     assert regrade_to_strokes(y, cbcr, (np.array(xs), np.array(ys), np.array(colors))) is cbcr
+
+
+def test_the_fit_is_trusted_by_s_over_s_plus_stroke_shrink(monkeypatch):
+    """MIN_STROKES strokes asking for one shift: the re-grade's change is S / (S + STROKE_SHRINK)
+    of the change without the shrink, at every pixel (few strokes may agree by chance)."""
+    import colorizer.regrade as regrade
+
+    y = torch.full((1, 1, 128, 128), 0.5)
+    cbcr = torch.zeros(1, 2, 128, 128)
+    places = grid_places(MIN_STROKES, (4, 124), (4, 124))
+    xs = np.array([x + dx for x, _ in places for dx in range(3) for _ in range(3)])
+    ys = np.array([yy + dy for _, yy in places for _ in range(3) for dy in range(3)])
+    points = (xs, ys, np.tile([-0.05, -0.08], (len(xs), 1)))
+    shrunk = regrade_to_strokes(y, cbcr, points)
+    monkeypatch.setattr(regrade, "STROKE_SHRINK", 0.0)
+    whole = regrade_to_strokes(y, cbcr, points)
+    assert whole.abs().min() > 0.01  # the fit is trusted and reaches the whole flat page
+    ratio = MIN_STROKES / (MIN_STROKES + STROKE_SHRINK)
+    torch.testing.assert_close(shrunk, ratio * whole, rtol=1e-5, atol=1e-7)
+
+
+def test_many_strokes_carry_their_color_through_their_region_and_not_across_an_edge():
+    """The local spread alone (no network change): MANY_STROKES dabs at the top of the light half
+    carry their chroma to its far end (~60 px below them) almost fully; one dab fewer, hardly at
+    all (a few strokes correct around themselves); the dark half does not move either way."""
+    y = torch.from_numpy(two_regions(128) / 255.0).float()[None, None]
+    cbcr = torch.zeros(1, 2, 128, 128)
+    want = np.array([-0.05, -0.08])
+    reached = {}
+    for count in (MANY_STROKES, MANY_STROKES - 1):
+        places = grid_places(count, (72, 128), (4, 40))
+        xs = np.array([x + dx for x, _ in places for dx in range(3) for _ in range(3)])
+        ys = np.array([yy + dy for _, yy in places for _ in range(3) for dy in range(3)])
+        out = propagate_strokes(y, cbcr, (xs, ys, np.tile(want, (len(xs), 1))))[0].numpy()
+        reached[count] = out[:, 100:, 64:].mean((1, 2)) @ want / (want @ want)
+        assert np.linalg.norm(out[:, :, :64].mean((1, 2))) < 0.01 * np.linalg.norm(want)
+    assert reached[MANY_STROKES] > 0.9 and reached[MANY_STROKES - 1] < 0.1
