@@ -16,6 +16,13 @@ def dabs(places, color, side=3):
     return [(x + dx, y + dy, color) for x, y in places for dx in range(side) for dy in range(side)]
 
 
+def stroke_points(places, cbcr, side=3):
+    """``parse_hints``-style points (xs, ys, K x 2 chroma): a side x side dab of ``cbcr`` at each place."""
+    xs = np.array([x + dx for x, _ in places for dx in range(side) for _ in range(side)])
+    ys = np.array([y + dy for _, y in places for _ in range(side) for dy in range(side)])
+    return xs, ys, np.tile(cbcr, (len(xs), 1))
+
+
 def grid_places(count, x_range, y_range):
     """``count`` dab corners on a grid, 16 px apart: separate strokes on the 64 px gate grid."""
     places = [(x, y) for y in range(*y_range, 16) for x in range(*x_range, 16)]
@@ -91,10 +98,7 @@ def test_the_fit_is_trusted_by_s_over_s_plus_stroke_shrink(monkeypatch):
 
     y = torch.full((1, 1, 128, 128), 0.5)
     cbcr = torch.zeros(1, 2, 128, 128)
-    places = grid_places(MIN_STROKES, (4, 124), (4, 124))
-    xs = np.array([x + dx for x, _ in places for dx in range(3) for _ in range(3)])
-    ys = np.array([yy + dy for _, yy in places for _ in range(3) for dy in range(3)])
-    points = (xs, ys, np.tile([-0.05, -0.08], (len(xs), 1)))
+    points = stroke_points(grid_places(MIN_STROKES, (4, 124), (4, 124)), [-0.05, -0.08])
     shrunk = regrade_to_strokes(y, cbcr, points)
     monkeypatch.setattr(regrade, "STROKE_SHRINK", 0.0)
     whole = regrade_to_strokes(y, cbcr, points)
@@ -112,10 +116,7 @@ def test_many_strokes_carry_their_color_through_their_region_and_not_across_an_e
     want = np.array([-0.05, -0.08])
     reached = {}
     for count in (MANY_STROKES, MANY_STROKES - 1):
-        places = grid_places(count, (72, 128), (4, 40))
-        xs = np.array([x + dx for x, _ in places for dx in range(3) for _ in range(3)])
-        ys = np.array([yy + dy for _, yy in places for _ in range(3) for dy in range(3)])
-        out = propagate_strokes(y, cbcr, (xs, ys, np.tile(want, (len(xs), 1))))[0].numpy()
+        out = propagate_strokes(y, cbcr, stroke_points(grid_places(count, (72, 128), (4, 40)), want))[0].numpy()
         reached[count] = out[:, 100:, 64:].mean((1, 2)) @ want / (want @ want)
         assert np.linalg.norm(out[:, :, :64].mean((1, 2))) < 0.01 * np.linalg.norm(want)
     assert reached[MANY_STROKES] > 0.9 and reached[MANY_STROKES - 1] < 0.1
