@@ -319,8 +319,9 @@ def propagate_strokes(y_full, cbcr_full, points, change_small=None, size=PROPAGA
     stack, area = _splat(flat, np.concatenate([residual, np.ones((len(flat), 1))], 1), height, width, grid)
     gate_grid = _grid(height, width, GATE_SIZE)
     many = _pixel_strokes(_cells(flat, height, width, gate_grid), gate_grid).max() + 1 >= MANY_STROKES
-    through_regions = dict(sigma_s=SIGMA_S_MANY, reach=REACH_MANY) if many else {}
-    delta = torch.from_numpy((change + spread_residual(y_grid[0, 0].numpy(), stack, area, **through_regions)).astype(np.float32))[None]
+    sigma_s, reach = (SIGMA_S_MANY, REACH_MANY) if many else (SIGMA_S, REACH)
+    spread = spread_residual(y_grid[0, 0].numpy(), stack, area, sigma_s=sigma_s, reach=reach)
+    delta = torch.from_numpy((change + spread).astype(np.float32))[None]
     if grid != (height, width):
         delta = guided_upsample(delta, y_grid, y_full)
     out = cbcr_full + delta.to(cbcr_full)
