@@ -77,10 +77,11 @@ photo has 300 ms for everything: 0.1 dB is not worth six times the time.
 import numpy as np
 import torch
 
+from .edge_aware import domain_transform, geodesic_voronoi
+from .stroke_cells import grid_cells, grid_shape, pixel_strokes, splat, stroke_pixels
 from .upsample import guided_upsample, resize
 
-__all__ = ["PROPAGATION_SIZE", "MANY_STROKES", "domain_transform", "geodesic_voronoi", "stroke_groups", "confine_change", "spread_residual",
-           "propagate_strokes"]
+__all__ = ["PROPAGATION_SIZE", "GATE_SIZE", "MANY_STROKES", "confine_change", "spread_residual", "propagate_strokes"]
 
 PROPAGATION_SIZE = 256  # long side of the propagation grid; the recursive filter is O(pixels)
 SIGMA_S = 0.12  # spatial reach of the filter, as a fraction of the grid's long side
@@ -95,128 +96,6 @@ PIXEL_STEP = 0.15  # a stroke pixel this much brighter or darker than its stroke
 MANY_STROKES = 6  # separate strokes (8-connected on the gate grid) from which the strokes are many:
 SIGMA_S_MANY = 0.4  # ... then each region takes its strokes' residual through and through: the
 REACH_MANY = 0.1  # filter reaches 0.4 long sides and a stroke pulls fully from its first pixels
-
-
-def _scan(x, a):
-    """In place along axis 0 of x (L x C x M): x_j += a_j (x_{j-1} - x_j), then the same
-    backwards; a is L x 1 x M, a[j] linking j - 1 and j."""
-    for j in range(1, len(x)):
-        x[j] += a[j] * (x[j - 1] - x[j])
-    for j in range(len(x) - 2, -1, -1):
-        x[j] += a[j + 1] * (x[j + 1] - x[j])
-
-
-def domain_transform(y, data, sigma_s, sigma_r, iterations=3):
-    """Edge-aware smoothing of ``data`` (C x H x W float32 numpy) guided by ``y`` (H x W, in
-    [0, 1]): the recursive filter of Gastal and Oliveira 2011. ``sigma_s`` in pixels,
-    ``sigma_r`` in units of y. Returns C x H x W float32. Each pass is a loop along one axis with
-    the other axis vectorized, so it costs about (H + W) numpy steps per pass."""
-    ratio = sigma_s / sigma_r
-    across_w = (1.0 + ratio * np.abs(np.diff(y, axis=1, prepend=y[:, :1]))).T[:, None, :].astype(np.float32)  # W x 1 x H
-    across_h = (1.0 + ratio * np.abs(np.diff(y, axis=0, prepend=y[:1]))).astype(np.float32)[:, None, :]  # H x 1 x W
-    x = np.ascontiguousarray(data.transpose(2, 0, 1), dtype=np.float32)  # W x C x H: each step is contiguous
-    for i in range(iterations):
-        sigma = sigma_s * np.sqrt(3.0) * 2 ** (iterations - i - 1) / np.sqrt(4**iterations - 1)
-        a = np.float32(np.exp(-np.sqrt(2.0) / sigma))
-        _scan(x, a**across_w)
-        x = np.ascontiguousarray(x.transpose(2, 1, 0))  # H x C x W
-        _scan(x, a**across_h)
-        x = np.ascontiguousarray(x.transpose(2, 1, 0))
-    return x.transpose(1, 2, 0)
-
-
-def _relax(x, label, j, i, cost):
-    """Rows j of x and label take row i's path where it is cheaper: x[i] + cost."""
-    reached = x[i] + cost
-    better = reached < x[j]
-    np.copyto(x[j], reached, where=better)
-    np.copyto(label[j], label[i], where=better)
-
-
-def _min_scan(x, label, cost):
-    """In place along axis 0 of x (L x M): x_j = min(x_j, x_{j-1} + cost_j), then backwards;
-    ``label`` (L x M) follows the cheapest path."""
-    for j in range(1, len(x)):
-        _relax(x, label, j, j - 1, cost[j])
-    for j in range(len(x) - 2, -1, -1):
-        _relax(x, label, j, j + 1, cost[j + 1])
-
-
-def geodesic_voronoi(y, seeds, edge_step, iterations=2):
-    """Distance in pixels (H x W float32) from the nearest seed to every pixel of the guide ``y``
-    (H x W in [0, 1], or C x H x W channels) and that seed's label (H x W int64): ``seeds`` is
-    H x W int64, a label >= 0 at seed pixels and -1 elsewhere. Paths are 4-connected and a step
-    costs 1 plus ``|dY / edge_step|^2`` (summed over channels) times the long side: a clear edge
-    is far, texture is near. Raster passes along rows and columns (paths turn at most 2 *
-    iterations times)."""
-    y = y if y.ndim == 3 else y[None]
-    long_side = max(y.shape[1:])
-    cost_w = (1.0 + long_side * ((np.diff(y, axis=2, prepend=y[:, :, :1]) / edge_step) ** 2).sum(0)).T.astype(np.float32)  # W x H
-    cost_h = (1.0 + long_side * ((np.diff(y, axis=1, prepend=y[:, :1]) / edge_step) ** 2).sum(0)).astype(np.float32)  # H x W
-    d = np.ascontiguousarray(np.where(seeds >= 0, 0.0, np.inf).astype(np.float32).T)  # W x H
-    label = np.ascontiguousarray(seeds.T)
-    for _ in range(iterations):
-        _min_scan(d, label, cost_w)
-        d, label = np.ascontiguousarray(d.T), np.ascontiguousarray(label.T)  # H x W
-        _min_scan(d, label, cost_h)
-        d, label = np.ascontiguousarray(d.T), np.ascontiguousarray(label.T)
-    return d.T, label.T
-
-
-def stroke_groups(mask):
-    """8-connected groups of True pixels in ``mask`` (H x W bool): H x W int64, the group's
-    number (0, 1, ...) at its pixels, -1 elsewhere."""
-    groups = np.full(mask.shape, -1, dtype=np.int64)
-    todo = set(zip(*np.nonzero(mask)))
-    count = 0
-    while todo:
-        stack = [todo.pop()]
-        while stack:
-            row, col = stack.pop()
-            groups[row, col] = count
-            for pixel in ((row + dr, col + dc) for dr in (-1, 0, 1) for dc in (-1, 0, 1)):
-                if pixel in todo:
-                    todo.remove(pixel)
-                    stack.append(pixel)
-        count += 1
-    return groups
-
-
-def _stroke_pixels(points, height, width):
-    """parse_hints output -> (flat pixel index, Cb Cr per pixel) with repeated pixels averaged."""
-    xs, ys, cbcr = points
-    flat = np.clip(np.asarray(ys, dtype=np.int64), 0, height - 1) * width + np.clip(np.asarray(xs, dtype=np.int64), 0, width - 1)
-    flat, inverse, counts = np.unique(flat, return_inverse=True, return_counts=True)
-    mean = np.stack([np.bincount(inverse, weights=cbcr[:, c], minlength=len(flat)) for c in range(2)], 1) / counts[:, None]
-    return flat, mean
-
-
-def _pixel_strokes(cells, grid):
-    """The stroke of each stroke pixel: cells (its gate-grid cell, flat, from :func:`_cells`) ->
-    the number of the 8-connected group of stroke cells (:func:`stroke_groups`) it lies in."""
-    mask = np.zeros(grid[0] * grid[1], dtype=bool)
-    mask[cells] = True
-    return stroke_groups(mask.reshape(grid)).reshape(-1)[cells]
-
-
-def _grid(height, width, size):
-    shrink = min(1.0, size / max(height, width))
-    return max(1, round(height * shrink)), max(1, round(width * shrink))
-
-
-def _cells(flat, height, width, grid):
-    """Flat indices of full-size pixels -> flat indices of the grid cells they fall in."""
-    h, w = grid
-    return (flat // width * h // height) * w + (flat % width) * w // width
-
-
-def _splat(flat, values, height, width, grid):
-    """Area-average of sparse full-size pixel values (K x C at flat indices) onto the grid:
-    C x h x w, each input pixel adding 1 / (input pixels per grid cell)."""
-    h, w = grid
-    cell = _cells(flat, height, width, grid)
-    area = (height / h) * (width / w)
-    return np.stack([np.bincount(cell, weights=v, minlength=h * w) for v in values.T]).reshape(-1, h, w) / area, area
 
 
 def _group_medians(values, groups):
@@ -237,12 +116,12 @@ def _cell_votes(y_full, flat, correction, grid):
     across an edge, whose correction (stroke color minus another region's automatic color) says
     nothing about that region; their weight falls off with ``PIXEL_STEP``."""
     height, width = y_full.shape[-2:]
-    pixel_cells = _cells(flat, height, width, grid)
+    pixel_cells = grid_cells(flat, height, width, grid)
     cells, inverse = np.unique(pixel_cells, return_inverse=True)
     seeds = np.full(grid[0] * grid[1], -1, dtype=np.int64)
     seeds[cells] = np.arange(len(cells))
     seeds = seeds.reshape(grid)
-    groups = _pixel_strokes(pixel_cells, grid)
+    groups = pixel_strokes(pixel_cells, grid)
     y_stroke = y_full.reshape(-1)[flat].double().numpy()
     trust = np.exp(-(((y_stroke - _group_medians(y_stroke, groups)[groups]) / PIXEL_STEP) ** 2))
     counts = np.bincount(inverse)
@@ -271,7 +150,7 @@ def confine_change(y_full, cbcr_full, change_small, flat, correction):
     brightness, a stroke says less; the more strokes, the more the network's reading is borne out.
     """
     height, width = y_full.shape[-2:]
-    grid = _grid(height, width, GATE_SIZE)
+    grid = grid_shape(height, width, GATE_SIZE)
     y_gate = resize(y_full, grid)
     y = y_gate[0, 0].double().numpy()
     seeds, cell_correction, cell_y, cell_trust, strokes = _cell_votes(y_full, flat, correction, grid)
@@ -304,21 +183,21 @@ def propagate_strokes(y_full, cbcr_full, points, change_small=None, size=PROPAGA
     chroma on its working grid (confined by :func:`confine_change`). Returns a new 1 x 2 x H x W.
     """
     height, width = y_full.shape[-2:]
-    flat, stroke_cbcr = _stroke_pixels(points, height, width)
+    flat, stroke_cbcr = stroke_pixels(points, height, width)
     if len(flat) == 0:
         return cbcr_full
     y_full = y_full.float()
     correction = stroke_cbcr - cbcr_full.reshape(2, -1)[:, flat].double().numpy().T  # K x 2
-    grid = _grid(height, width, size)
+    grid = grid_shape(height, width, size)
     y_grid = resize(y_full, grid)
     change = np.zeros((2, *grid), dtype=np.float32)
     if change_small is not None:
         confined, y_gate = confine_change(y_full, cbcr_full, change_small, flat, correction)
         change = guided_upsample(confined, y_gate, y_grid)[0].numpy()
-    residual = correction - change.reshape(2, -1)[:, _cells(flat, height, width, grid)].T  # what the strokes still ask for
-    stack, area = _splat(flat, np.concatenate([residual, np.ones((len(flat), 1))], 1), height, width, grid)
-    gate_grid = _grid(height, width, GATE_SIZE)
-    many = _pixel_strokes(_cells(flat, height, width, gate_grid), gate_grid).max() + 1 >= MANY_STROKES
+    residual = correction - change.reshape(2, -1)[:, grid_cells(flat, height, width, grid)].T  # what the strokes still ask for
+    stack, area = splat(flat, np.concatenate([residual, np.ones((len(flat), 1))], 1), height, width, grid)
+    gate_grid = grid_shape(height, width, GATE_SIZE)
+    many = pixel_strokes(grid_cells(flat, height, width, gate_grid), gate_grid).max() + 1 >= MANY_STROKES
     sigma_s, reach = (SIGMA_S_MANY, REACH_MANY) if many else (SIGMA_S, REACH)
     spread = spread_residual(y_grid[0, 0].numpy(), stack, area, sigma_s=sigma_s, reach=reach)
     delta = torch.from_numpy((change + spread).astype(np.float32))[None]

@@ -46,7 +46,8 @@ much (-0.48 to -0.90 dB, against -0.53 to -0.81).
 import numpy as np
 import torch
 
-from .propagate import GATE_SIZE, MANY_STROKES, _cells, _grid, _pixel_strokes, _stroke_pixels
+from .propagate import GATE_SIZE, MANY_STROKES
+from .stroke_cells import grid_cells, grid_shape, pixel_strokes, stroke_pixels
 from .upsample import resize
 
 __all__ = ["MIN_STROKES", "STROKE_SHRINK", "regrade_to_strokes"]
@@ -94,11 +95,11 @@ def regrade_to_strokes(y_full, cbcr_full, points, min_strokes=MIN_STROKES):
     (centred, float); points: ``parse_hints`` output. Returns 1 x 2 x H x W (``cbcr_full`` itself
     when there are fewer than ``min_strokes`` strokes or the fit does not predict them)."""
     height, width = y_full.shape[-2:]
-    flat, stroke_cbcr = _stroke_pixels(points, height, width)
+    flat, stroke_cbcr = stroke_pixels(points, height, width)
     if len(flat) == 0:
         return cbcr_full
-    grid = _grid(height, width, GATE_SIZE)
-    groups = _pixel_strokes(_cells(flat, height, width, grid), grid)
+    grid = grid_shape(height, width, GATE_SIZE)
+    groups = pixel_strokes(grid_cells(flat, height, width, grid), grid)
     strokes = groups.max() + 1
     if strokes < min_strokes:
         return cbcr_full
