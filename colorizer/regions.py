@@ -84,24 +84,32 @@ def nearest_labels(value, passable, step, unreached):
     return value
 
 
-def connected_regions(free):
-    """Connected regions (4-neighbours) of ``free`` (H x W bool): each pixel's region as an int64
-    id that grows with the region's first pixel in raster order (``FAR`` off ``free``). The rows'
-    runs of free pixels are joined where they touch a run below: union-find on the runs in
-    whole-array rounds, each hooking the larger root of a touching pair under the smaller, then
-    pointing every run straight at its root. Numpy alone (no scipy); spreading minima by sweeps
-    took seconds at 16 MP, this a fraction of one."""
+def connected_regions(free, diagonal=False):
+    """Connected regions (4-neighbours; 8 with ``diagonal``) of ``free`` (H x W bool): each pixel's
+    region as an int64 id that grows with the region's first pixel in raster order (``FAR`` off
+    ``free``). The rows' runs of free pixels are joined where they touch a run below: union-find
+    on the runs in whole-array rounds, each hooking the larger root of a touching pair under the
+    smaller, then pointing every run straight at its root. Numpy alone (no scipy); spreading
+    minima by sweeps took seconds at 16 MP, this a fraction of one."""
     if not free.any():
         return np.full(free.shape, FAR, dtype=np.int64)
     start = free.copy()
     start[:, 1:] &= ~free[:, :-1]
     # each free pixel's run, numbered in raster order
     run = np.cumsum(start, axis=None, dtype=np.int32 if free.size < 2**31 else np.int64).reshape(free.shape) - 1
-    touch = free[:-1] & free[1:]  # a run and the run below share this column
-    first = touch.copy()
-    first[:, 1:] &= ~touch[:, :-1]  # one column per touching pair of runs is enough
-    r, c = np.nonzero(first)
-    above, below = run[r, c], run[r + 1, c]
+    # (touch, column offset above, column offset below): a run and a run below share a column, or
+    # with ``diagonal`` meet corner to corner (down-right, down-left)
+    links = [(free[:-1] & free[1:], 0, 0)]
+    if diagonal:
+        links += [(free[:-1, :-1] & free[1:, 1:], 0, 1), (free[:-1, 1:] & free[1:, :-1], 1, 0)]
+    above, below = [], []
+    for touch, up, down in links:
+        first = touch.copy()
+        first[:, 1:] &= ~touch[:, :-1]  # one column per touching pair of runs is enough
+        r, c = np.nonzero(first)
+        above.append(run[r, c + up])
+        below.append(run[r + 1, c + down])
+    above, below = np.concatenate(above), np.concatenate(below)
     root = np.arange(int(start.sum()), dtype=np.int64)  # root[k] <= k throughout: no cycles
     while True:
         a, b = root[above], root[below]

@@ -8,25 +8,17 @@ a given long side; a stroke is an 8-connected group of the grid cells that strok
 
 import numpy as np
 
+from .regions import connected_regions
+
 __all__ = ["stroke_pixels", "stroke_groups", "pixel_strokes", "grid_shape", "grid_cells", "splat"]
 
 
 def stroke_groups(mask):
     """8-connected groups of True pixels in ``mask`` (H x W bool): H x W int64, the group's
-    number (0, 1, ...) at its pixels, -1 elsewhere."""
+    number (0, 1, ... in raster order of the groups' first pixels) at its pixels, -1 elsewhere."""
     groups = np.full(mask.shape, -1, dtype=np.int64)
-    todo = set(zip(*np.nonzero(mask)))
-    count = 0
-    while todo:
-        stack = [todo.pop()]
-        while stack:
-            row, col = stack.pop()
-            groups[row, col] = count
-            for pixel in ((row + dr, col + dc) for dr in (-1, 0, 1) for dc in (-1, 0, 1)):
-                if pixel in todo:
-                    todo.remove(pixel)
-                    stack.append(pixel)
-        count += 1
+    if mask.any():
+        groups[mask] = np.unique(connected_regions(mask, diagonal=True)[mask], return_inverse=True)[1]
     return groups
 
 

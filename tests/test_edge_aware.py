@@ -2,6 +2,7 @@
 (colorizer.stroke_cells) that the stroke steps are built from, each against a known answer."""
 
 import numpy as np
+import pytest
 
 from colorizer.edge_aware import domain_transform, geodesic_voronoi
 from colorizer.stroke_cells import grid_cells, grid_shape, pixel_strokes, splat, stroke_groups, stroke_pixels
@@ -64,6 +65,32 @@ def test_stroke_groups_are_8_connected():
     groups = stroke_groups(mask)
     assert groups[0, 0] == groups[1, 1] != groups[4, 3] == groups[4, 5]
     assert sorted(np.unique(groups)) == [-1, 0, 1] and (groups[~mask] == -1).all()
+
+
+def flood_fill_groups(mask):
+    """The reference: each group's pixels found by a plain 8-neighbour flood fill, as sets."""
+    todo, groups = set(zip(*np.nonzero(mask))), []
+    while todo:
+        stack, group = [todo.pop()], set()
+        while stack:
+            row, col = stack.pop()
+            group.add((row, col))
+            for pixel in ((row + dr, col + dc) for dr in (-1, 0, 1) for dc in (-1, 0, 1)):
+                if pixel in todo:
+                    todo.remove(pixel)
+                    stack.append(pixel)
+        groups.append(frozenset(group))
+    return set(groups)
+
+
+@pytest.mark.parametrize("density", [0.1, 0.3, 0.5])
+def test_stroke_groups_match_a_flood_fill_on_random_masks(density):
+    mask = np.random.default_rng(int(density * 10)).random((40, 50)) < density
+    groups = stroke_groups(mask)
+    found = {frozenset(zip(*np.nonzero(groups == g))) for g in range(groups.max() + 1)}
+    assert found == flood_fill_groups(mask) and (groups[~mask] == -1).all()
+    firsts = [np.flatnonzero(groups.reshape(-1) == g)[0] for g in range(groups.max() + 1)]
+    assert firsts == sorted(firsts)  # numbered in raster order of their first pixels
 
 
 def test_stroke_pixels_average_repeated_points_and_clamp_to_the_image():
