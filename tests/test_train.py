@@ -162,6 +162,16 @@ def test_history_plots_and_snapshots(tmp_path, tiny_data):
     assert grid.height == 3 * 128 + 2 * 2  # rows gray / output / original, 32 px tiles shown 4x
 
 
+def test_export_draws_the_grid_a_killed_piece_left_undrawn(tmp_path, tiny_data):
+    run = loop.train(tiny_config(tmp_path, tiny_data, epochs=3), show_progress=False)
+    drawn = np.asarray(Image.open(run / "examples_epoch_0003.png"))
+    (run / "examples_epoch_0003.png").unlink()  # as if killed after the epoch-3 checkpoint, before its grid
+    export_run(run / "checkpoint.safetensors", tmp_path / "w", run_eval=False)
+    for folder in (run, tmp_path / "w"):  # the loop's own pictures and rows, where later exports find it too
+        assert np.array_equal(np.asarray(Image.open(folder / "examples_epoch_0003.png")), drawn)
+    assert "examples_epoch_0003.png" in (tmp_path / "w" / "README.md").read_text()
+
+
 @pytest.mark.parametrize("loss", ["mse_cbcr", "psnr_rgb", "psnr_rgb_bf16", "ce_bins"])
 def test_training_lowers_the_loss(tmp_path, tiny_data, loss):
     fast = {"amp": "bf16", "channels_last": True} if loss.endswith("_bf16") else {}

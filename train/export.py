@@ -3,7 +3,8 @@
 ``python -m train.export RUN/checkpoint.safetensors weights/NAME [--dtype auto|float32|float16]
 [--no-eval]`` writes ``model.safetensors``, ``config.json`` (architecture, normalization,
 epochs, data, metrics, the training config), ``history.json``, ``loss_curve.png``, the run's
-example grids up to that epoch, and ``README.md`` (the model card).
+example grids up to that epoch, and ``README.md`` (the model card). A run stopped between epochs drew no grid of its last epoch: the
+export draws it.
 """
 
 import argparse
@@ -12,6 +13,9 @@ import math
 import shutil
 import sys
 from pathlib import Path
+
+import numpy as np
+import torch
 
 import colorizer
 from colorizer.models import accepts_hints, create_model
@@ -63,6 +67,32 @@ def _sketch_numbers(folder, limit=0, panels=False):
     if panels:
         undabbed_panels(pictures, outputs).save(Path(folder) / "panels.png")
     return summarize(evaluate_sketch(model, pictures), undabbed)
+
+
+def _draw_missing_grid(checkpoint_path, model, meta):
+    """The loop draws a grid when a piece of a run ends; a piece killed between epochs drew none.
+    Draw the checkpoint's epoch's grid as the loop would (same ten validation pictures, same rows)
+    beside the checkpoint, where this and later exports of the run find it; a run whose test data
+    are not here gets a one-line notice instead."""
+    from .data import load_sources, of_classes
+    from .lineart import white_pages
+    from .sources import DataError
+    from .plots import grid_pictures, save_grid
+
+    epoch, cfg = meta["epoch"], meta["config"]
+    path = checkpoint_path.parent / f"examples_epoch_{epoch:04d}.png"
+    if not epoch or path.exists():
+        return
+    try:
+        val_uint8 = of_classes(load_sources(cfg["data"], "test", cfg["image_size"]), cfg.get("classes", [])).images
+    except DataError as e:
+        print(f"no example grid for epoch {epoch}: {e}", file=sys.stderr)
+        return
+    grid_uint8 = np.ascontiguousarray(grid_pictures(val_uint8[: cfg["val_limit"]] if cfg.get("val_limit") else val_uint8))
+    if model.task == "sketch":  # the loop whitens the validation pages before it picks the grid's pictures
+        white_pages(grid_uint8)
+    norm = meta["normalization"]
+    save_grid(model, torch.from_numpy(grid_uint8), norm["gray_mean"], norm["gray_std"], path, epoch)
 
 
 def export_run(checkpoint_path, folder, dtype="auto", run_eval=True, working_size=None, default=False, flip_average=None,
@@ -181,6 +211,7 @@ def export_run(checkpoint_path, folder, dtype="auto", run_eval=True, working_siz
     if history:
         save_loss_curve(history, folder / "loss_curve.png", f"{folder.name}: {meta['architecture']['name']}, {meta['epoch']} epochs", gray_psnr,
                         train_config.get("loss", "mse_rgb"), train_config.get("colorfulness_weight", 0.0))
+    _draw_missing_grid(checkpoint_path, model, meta)
     grids = []
     for grid in sorted(checkpoint_path.parent.glob("examples_epoch_*.png")):
         if int(grid.stem.rsplit("_", 1)[1]) <= meta["epoch"]:

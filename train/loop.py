@@ -152,7 +152,7 @@ def train(cfg, resume=False, show_progress=True, on_epoch=None):
     """Run (or resume) the training described by ``cfg``; returns the run folder.
     on_epoch: called with each epoch's history record (progress reports); if it returns True, the
     run stops after that epoch as at ``max_minutes`` (checkpoint; ``--resume`` continues)."""
-    from .plots import save_grid, save_loss_curve  # matplotlib only when training
+    from .plots import grid_pictures, save_grid, save_loss_curve  # matplotlib only when training
 
     started = time.monotonic()
     if cfg.amp not in ("none", "bf16"):
@@ -234,7 +234,7 @@ def train(cfg, resume=False, show_progress=True, on_epoch=None):
     train_uint8 = torch.from_numpy(train_set.images).to(device)
     val_uint8 = torch.from_numpy(val_images).to(device)
     extra_uint8 = torch.from_numpy(extra).to(device) if extra is not None else None
-    grid_uint8 = val_uint8[:: max(1, len(val_uint8) // 10)][:10]
+    grid_uint8 = grid_pictures(val_uint8)
     graphed = GraphedEpochs(model, optimizer, cfg, train_uint8, val_uint8, fixed_order, gray_mean, gray_std) if cfg.cuda_graph else None
     normalization = {"gray_mean": gray_mean, "gray_std": gray_std, "scheme": cfg.normalization}
 

@@ -12,7 +12,7 @@ from PIL import Image  # noqa: E402
 
 from .batches import batch_views, forward_rgb, network_input  # noqa: E402
 
-__all__ = ["save_loss_curve", "save_grid", "grid_image"]
+__all__ = ["save_loss_curve", "save_grid", "grid_image", "grid_pictures"]
 
 # Matplotlib is not thread-safe (its text layout caches are shared) and runs may train in
 # threads of one process (train.seed_runs): one figure at a time.
@@ -65,6 +65,12 @@ def grid_image(rows, scale=4, gap=2):
             image = Image.fromarray(tile).resize((tw, th), Image.Resampling.NEAREST)
             canvas.paste(image, (c * (tw + gap), r * (th + gap)))
     return canvas
+
+
+def grid_pictures(val_uint8):
+    """The ten validation pictures a run's example grids show, evenly spread over ``val_uint8``
+    (N x H x W x 3 uint8, a tensor or an array; a view of it is returned)."""
+    return val_uint8[:: max(1, len(val_uint8) // 10)][:10]
 
 
 @torch.no_grad()
