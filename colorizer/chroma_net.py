@@ -41,7 +41,7 @@ class ChromaUNet(nn.Module):
         super().__init__()
         c0, c1, c2, c3 = widths
         # Convolutions whose input is a concatenation, and its parts' widths in order: training
-        # needs them to start a wider network from a narrower one (``train.loop.init_weights``).
+        # needs them to start a wider network from a narrower one (``train.checkpoint.init_weights``).
         self.concat_inputs = {"dec2.0.0": (c3, c2), "dec1.0.0": (c2, c1), "dec0.0": (c1, c0)}
         self.stem = nn.Sequential(nn.Conv2d(self.in_channels, c0, 3, padding=1), nn.ReLU(inplace=True))
         self.enc1 = nn.Sequential(conv_bn(c0, c1, stride=2), block(c1, c1))  # 1/2

@@ -13,6 +13,7 @@ import colorizer
 from train import loop
 from train.__main__ import main as train_main
 from train.batches import epoch_generator, gray_stats, network_input
+from train.checkpoint import init_weights
 from train.config import PRESETS, TrainConfig, parse_args
 from train.card import read_blurb
 from train.export import export_run
@@ -263,7 +264,7 @@ def test_init_from_turns_a_chroma_net_into_an_equivalent_hint_net(tmp_path, tiny
     loop.train(tiny_config(tmp_path / "a", tiny_data, model="chroma_unet", loss="mse_cbcr", epochs=1,
                            export=str(source)), show_progress=False)
     hint_net = colorizer.create_model("chroma_unet_hints")
-    loop.init_weights(hint_net, source)
+    init_weights(hint_net, source)
     auto_net, _ = colorizer.load_model(source)
     x = torch.randn(2, 1, 24, 40)
     with torch.no_grad():
@@ -292,7 +293,7 @@ def test_init_from_widens_a_network_without_changing_what_it_computes(tmp_path):
     colorizer.save_weights(tmp_path / "narrow", narrow, {"architecture": {"name": "chroma_unet", "kwargs": {}},
                                                           "normalization": {"gray_mean": 120.0, "gray_std": 60.0}})
     wide = colorizer.create_model("chroma_unet_hints", widths=(24, 48, 96, 256))
-    loop.init_weights(wide, tmp_path / "narrow")
+    init_weights(wide, tmp_path / "narrow")
     x = torch.randn(2, 1, 40, 24)
     with torch.no_grad():
         expected = narrow.eval()(x)
@@ -304,11 +305,11 @@ def test_init_from_widens_a_network_without_changing_what_it_computes(tmp_path):
     # new channels reach the output through weights that start at zero and get a gradient now
     assert wide.enc3[1][0].weight.grad[:, 192:].abs().sum() > 0
     with pytest.raises(ValueError, match="enc1.0.0.weight"):
-        loop.init_weights(colorizer.create_model("chroma_unet", widths=(16, 16, 64, 192)), tmp_path / "narrow")
+        init_weights(colorizer.create_model("chroma_unet", widths=(16, 16, 64, 192)), tmp_path / "narrow")
     colorizer.save_weights(tmp_path / "unet", colorizer.create_model("seed_unet"),
                            {"architecture": {"name": "seed_unet", "kwargs": {}}, "normalization": {"gray_mean": 120.0, "gray_std": 60.0}})
     with pytest.raises(ValueError, match="concat_inputs"):  # its skips are concatenated: no safe mapping known
-        loop.init_weights(colorizer.create_model("seed_unet", widths=(32, 64, 256)), tmp_path / "unet")
+        init_weights(colorizer.create_model("seed_unet", widths=(32, 64, 256)), tmp_path / "unet")
 
 
 def test_global_context_starts_as_a_no_op_and_then_sees_the_whole_picture(tmp_path):
@@ -318,7 +319,7 @@ def test_global_context_starts_as_a_no_op_and_then_sees_the_whole_picture(tmp_pa
     colorizer.save_weights(tmp_path / "plain", plain, {"architecture": {"name": "chroma_bins_hints", "kwargs": kwargs},
                                                         "normalization": {"gray_mean": 120.0, "gray_std": 60.0}})
     grown = colorizer.create_model("chroma_bins_hints", context=True, **kwargs)
-    loop.init_weights(grown, tmp_path / "plain")
+    init_weights(grown, tmp_path / "plain")
     x = torch.randn(1, 4, 64, 64)
     with torch.no_grad():
         torch.testing.assert_close(grown.eval()(x), plain.eval()(x))

@@ -5,6 +5,10 @@ The file holds the model's tensors (``model.*``) and the optimizer's tensors
 history, optimizer and scheduler scalars) is JSON in the safetensors metadata. It is written to
 a temporary file and renamed into place, so a kill at any moment leaves the previous checkpoint
 intact and never a half-written one.
+
+Also what a run takes from an exported weights folder: resuming from it (``load_export``), the
+base it was fine-tuned from (``describe_base``), and its tensors as a start, in a model as wide or
+wider (``init_weights``).
 """
 
 import dataclasses
@@ -18,7 +22,7 @@ from safetensors.torch import save
 from colorizer.weights import WeightsError, atomic_write_bytes, load_model, read_config
 
 __all__ = ["RESUMABLE_CHANGES", "check_resumable", "save_checkpoint", "load_checkpoint", "load_export", "describe_base",
-           "CheckpointError"]
+           "init_weights", "CheckpointError"]
 
 # Settings that may differ between a run and its resumption; all others must match. None of them
 # alters the training itself (the inference settings are only recorded, for the export).
@@ -130,3 +134,41 @@ def check_resumable(cfg, saved, source):
     changed = {k for k, v in dataclasses.asdict(cfg).items() if saved.get(k, defaults[k]) != v} - allowed
     if changed:
         raise ValueError(f"cannot resume {source}: settings differ from the run's: {sorted(changed)}")
+
+
+def init_weights(model, folder):
+    """Copy a weights folder's tensors into ``model``, which may be wider than the source.
+
+    Each old channel keeps its weights; new input channels of old units start at zero and new
+    units keep their fresh initialization, so the new network initially computes exactly what
+    the old one did (a gray-only network feeding a hint network, a chroma U-Net feeding a wider
+    one) and the new channels learn from there. Inputs that are concatenations are mapped part
+    by part (the model's ``concat_inputs``)."""
+    source, _ = load_model(folder)
+    state = model.state_dict()
+    old_parts = getattr(source, "concat_inputs", {})
+    new_parts = getattr(model, "concat_inputs", {})
+    for name, tensor in source.state_dict().items():
+        target = state.get(name)
+        if target is None:
+            continue
+        if target.shape == tensor.shape:
+            target.copy_(tensor)
+            continue
+        grows = target.dim() == tensor.dim() and all(t >= s for t, s in zip(target.shape, tensor.shape))
+        if not grows or target.shape[2:] != tensor.shape[2:]:
+            raise ValueError(f"init_from {folder}: tensor {name} has shape {tuple(tensor.shape)}, the model needs {tuple(target.shape)}")
+        if target.shape[0] != tensor.shape[0] and not new_parts:
+            raise ValueError(f"init_from {folder}: {name} would need wider layers, and {type(model).__name__} "
+                             "does not say how its concatenated inputs are laid out (concat_inputs)")
+        rows = slice(0, tensor.shape[0])
+        if target.dim() == 1:  # bias, batch norm scale, shift and running statistics
+            target[rows] = tensor
+            continue
+        layer = name.rsplit(".", 1)[0]
+        old_widths = old_parts.get(layer, (tensor.shape[1],))
+        new_widths = new_parts.get(layer, (target.shape[1],))
+        starts = [sum(new_widths[:i]) for i in range(len(new_widths))]
+        columns = torch.cat([torch.arange(start, start + width) for start, width in zip(starts, old_widths)])
+        target[rows] = 0
+        target[rows, columns] = tensor

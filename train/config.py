@@ -138,7 +138,7 @@ PRESETS["chroma_hints_polish"] = {**PRESETS["chroma_hints_long"], "lr": 2e-4, "e
 PRESETS["chroma_hints_vivid"] = {**PRESETS["chroma_hints_polish"], "colorfulness_weight": 0.07, "epochs": 24,
                                  "out_dir": "runs/hints5"}
 # Then the same network made wider (750 k -> 1.47 M parameters; it underfits: train and test PSNR
-# agree within 0.1 dB). The wider one starts as an exact copy (train.loop.init_weights) and the
+# agree within 0.1 dB). The wider one starts as an exact copy (train.checkpoint.init_weights) and the
 # new channels learn from there, at a higher lr than the polish (they start from scratch).
 # Measured over its 24 epochs: CIFAR-10 test 26.23 -> 26.31 dB, Linnaeus 5 colorfulness 24.8 -> 27.6.
 PRESETS["chroma_hints_wide"] = {**PRESETS["chroma_hints_vivid"], "model_kwargs": {"widths": [16, 48, 96, 256]}, "lr": 4e-4,

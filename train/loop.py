@@ -21,7 +21,7 @@ from colorizer.models import create_model
 from colorizer.weights import atomic_write_bytes
 
 from .batches import augment, batch_views, epoch_generator, forward_rgb, gray_stats, loss_fn, network_input, training_prior
-from .checkpoint import check_resumable, describe_base, load_checkpoint, load_export, save_checkpoint
+from .checkpoint import check_resumable, describe_base, init_weights, load_checkpoint, load_export, save_checkpoint
 from .data import load_sources, of_classes
 from .lineart import gray_class_pages, white_pages
 
@@ -77,46 +77,6 @@ def validation_sums(model, val_uint8, cfg, gray_mean, gray_std):
 def memory_layout(x, cfg):
     """``x`` in the layout the run's convolutions use (NHWC with ``channels_last``)."""
     return x.contiguous(memory_format=torch.channels_last) if cfg.channels_last else x
-
-
-def init_weights(model, folder):
-    """Copy a weights folder's tensors into ``model``, which may be wider than the source.
-
-    Each old channel keeps its weights; new input channels of old units start at zero and new
-    units keep their fresh initialization, so the new network initially computes exactly what
-    the old one did (a gray-only network feeding a hint network, a chroma U-Net feeding a wider
-    one) and the new channels learn from there. Inputs that are concatenations are mapped part
-    by part (the model's ``concat_inputs``)."""
-    from colorizer.weights import load_model
-
-    source, _ = load_model(folder)
-    state = model.state_dict()
-    old_parts = getattr(source, "concat_inputs", {})
-    new_parts = getattr(model, "concat_inputs", {})
-    for name, tensor in source.state_dict().items():
-        target = state.get(name)
-        if target is None:
-            continue
-        if target.shape == tensor.shape:
-            target.copy_(tensor)
-            continue
-        grows = target.dim() == tensor.dim() and all(t >= s for t, s in zip(target.shape, tensor.shape))
-        if not grows or target.shape[2:] != tensor.shape[2:]:
-            raise ValueError(f"init_from {folder}: tensor {name} has shape {tuple(tensor.shape)}, the model needs {tuple(target.shape)}")
-        if target.shape[0] != tensor.shape[0] and not new_parts:
-            raise ValueError(f"init_from {folder}: {name} would need wider layers, and {type(model).__name__} "
-                             "does not say how its concatenated inputs are laid out (concat_inputs)")
-        rows = slice(0, tensor.shape[0])
-        if target.dim() == 1:  # bias, batch norm scale, shift and running statistics
-            target[rows] = tensor
-            continue
-        layer = name.rsplit(".", 1)[0]
-        old_widths = old_parts.get(layer, (tensor.shape[1],))
-        new_widths = new_parts.get(layer, (target.shape[1],))
-        starts = [sum(new_widths[:i]) for i in range(len(new_widths))]
-        columns = torch.cat([torch.arange(start, start + width) for start, width in zip(starts, old_widths)])
-        target[rows] = 0
-        target[rows, columns] = tensor
 
 
 def extra_oversampling(cfg, n_main, n_extra):
