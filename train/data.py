@@ -152,6 +152,13 @@ def of_classes(image_set: ImageSet, classes) -> ImageSet:
     return image_set.subset(class_indices(image_set, classes)) if classes else image_set
 
 
+def validation_images(sources, image_size, classes=(), val_limit=0) -> np.ndarray:
+    """A run's validation pictures: the test split of its ``sources`` at ``image_size``, of its
+    ``classes`` (all if empty), the first ``val_limit`` (0 = all): N x size x size x 3 uint8."""
+    images = of_classes(load_sources(sources, "test", image_size), classes).images
+    return images[:val_limit] if val_limit else images
+
+
 # --- loading with the cache -------------------------------------------------------------------
 
 

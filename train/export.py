@@ -3,8 +3,8 @@
 ``python -m train.export RUN/checkpoint.safetensors weights/NAME [--dtype auto|float32|float16]
 [--no-eval]`` writes ``model.safetensors``, ``config.json`` (architecture, normalization,
 epochs, data, metrics, the training config), ``history.json``, ``loss_curve.png``, the run's
-example grids up to that epoch, and ``README.md`` (the model card). A run stopped between epochs drew no grid of its last epoch: the
-export draws it.
+example grids up to that epoch, and ``README.md`` (the model card). A run stopped between
+epochs drew no grid of its last epoch: the export draws it.
 """
 
 import argparse
@@ -74,21 +74,21 @@ def _draw_missing_grid(checkpoint_path, model, meta):
     Draw the checkpoint's epoch's grid as the loop would (same ten validation pictures, same rows)
     beside the checkpoint, where this and later exports of the run find it; a run whose test data
     are not here gets a one-line notice instead."""
-    from .data import load_sources, of_classes
+    from .data import validation_images
     from .lineart import white_pages
-    from .sources import DataError
     from .plots import grid_pictures, save_grid
+    from .sources import DataError
 
     epoch, cfg = meta["epoch"], meta["config"]
     path = checkpoint_path.parent / f"examples_epoch_{epoch:04d}.png"
     if not epoch or path.exists():
         return
     try:
-        val_uint8 = of_classes(load_sources(cfg["data"], "test", cfg["image_size"]), cfg.get("classes", [])).images
+        val_uint8 = validation_images(cfg["data"], cfg["image_size"], cfg.get("classes", []), cfg.get("val_limit", 0))
     except DataError as e:
         print(f"no example grid for epoch {epoch}: {e}", file=sys.stderr)
         return
-    grid_uint8 = np.ascontiguousarray(grid_pictures(val_uint8[: cfg["val_limit"]] if cfg.get("val_limit") else val_uint8))
+    grid_uint8 = np.ascontiguousarray(grid_pictures(val_uint8))
     if model.task == "sketch":  # the loop whitens the validation pages before it picks the grid's pictures
         white_pages(grid_uint8)
     norm = meta["normalization"]

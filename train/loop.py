@@ -22,7 +22,7 @@ from colorizer.weights import atomic_write_bytes
 
 from .batches import augment, batch_views, epoch_generator, forward_rgb, gray_stats, loss_fn, network_input, training_prior
 from .checkpoint import check_resumable, describe_base, init_weights, load_checkpoint, load_export, save_checkpoint
-from .data import load_sources, of_classes
+from .data import load_sources, of_classes, validation_images
 from .lineart import gray_class_pages, white_pages
 
 __all__ = ["train", "TrainingDiverged"]
@@ -129,8 +129,7 @@ def train(cfg, resume=False, show_progress=True, on_epoch=None):
     out_dir = Path(cfg.out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     train_set = of_classes(load_sources(cfg.data, "train", cfg.image_size), cfg.classes)
-    val_set = of_classes(load_sources(cfg.data, "test", cfg.image_size), cfg.classes)
-    val_images = val_set.images[: cfg.val_limit] if cfg.val_limit else val_set.images
+    val_images = validation_images(cfg.data, cfg.image_size, cfg.classes, cfg.val_limit)
     # Larger images for scale variety are kept at twice their crops' size and cropped each epoch.
     extra_size = cfg.extra_size or cfg.image_size
     extra = gray_class_pages(load_sources(cfg.extra_train_data, "train", 2 * extra_size), cfg.extra_gray_pages).images \
