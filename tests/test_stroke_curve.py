@@ -53,3 +53,14 @@ def test_cli_runs_on_files_of_different_sizes(tmp_path, capsys):
 
 def test_below_limit_counts_losses_beyond_half_a_db():
     assert below_limit(np.array([20.0, 19.4, 19.6, 25.0]), np.array([20.0, 20.0, 20.0, 20.0])) == 1
+
+
+def test_cli_seed_draws_other_dabs_and_repeats_itself(tmp_path):
+    path = tmp_path / "photo.png"
+    Image.fromarray(photos([(48, 40)])[0]).save(path)
+    curves = []
+    for seed in ("0", "0", "1"):
+        out = tmp_path / f"curve{len(curves)}.json"
+        assert main(["--data", "--files", str(path), "--counts", "0,2", "--seed", seed, "--json", str(out)]) == 0
+        curves.append(json.loads(out.read_text())["files"]["2"]["mean"])
+    assert curves[0] == curves[1] != curves[2]
