@@ -62,5 +62,7 @@ def test_cli_seed_draws_other_dabs_and_repeats_itself(tmp_path):
     for seed in ("0", "0", "1"):
         out = tmp_path / f"curve{len(curves)}.json"
         assert main(["--data", "--files", str(path), "--counts", "0,2", "--seed", seed, "--json", str(out)]) == 0
-        curves.append(json.loads(out.read_text())["files"]["2"]["mean"])
+        results = json.loads(out.read_text())
+        assert results["seed"] == int(seed)
+        curves.append(results["files"]["2"]["mean"])
     assert curves[0] == curves[1] != curves[2]

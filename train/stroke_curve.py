@@ -164,7 +164,7 @@ def main(argv=None):
         print(f"error: model {model.name!r} does not take hints", file=sys.stderr)
         return 1
     model = model if model.accepts_hints else colorizer.load(model.hint_model)
-    results = {"model": model.name}
+    results = {"model": model.name, "dab": args.dab, "seed": args.seed}
     for name, images in sets.items():
         if args.limit and args.limit < len(images):
             keep = np.linspace(0, len(images) - 1, args.limit).round().astype(int)
