@@ -93,7 +93,7 @@ def test_several_models_get_one_comparison_table_with_one_gray_baseline(tmp_path
 
 def test_rows_have_colorfulness_ratio_share_below_gray_and_hue_accuracy():
     from colorizer.color import rgb_to_ycbcr, ycbcr_to_rgb
-    from train.evaluate import _row
+    from train.evaluate import metrics_row
 
     rng = np.random.default_rng(0)
     originals = rng.integers(40, 216, (4, 16, 16, 3), dtype=np.uint8)
@@ -102,11 +102,11 @@ def test_rows_have_colorfulness_ratio_share_below_gray_and_hue_accuracy():
     half = ycbcr * [1.0, 0.5, 0.5]  # the same hues at half the chroma
     outputs = (ycbcr_to_rgb(half) * 255).round().clip(0, 255).astype(np.uint8)
     outputs[3] = (ycbcr_to_rgb(ycbcr[3] * [1.0, -2.0, -2.0]) * 255).round().clip(0, 255).astype(np.uint8)  # wrong way round
-    row = _row(outputs, grays, originals)
+    row = metrics_row(outputs, grays, originals)
     assert row["below_gray"] == 0.25  # only the turned image scores below the gray one
-    plain = _row(outputs[:3], grays[:3], originals[:3])
+    plain = metrics_row(outputs[:3], grays[:3], originals[:3])
     assert plain["colorfulness_ratio"] == pytest.approx(0.5, abs=0.02) and plain["hue_accuracy"] == 1.0
-    assert _row(originals, grays, originals)["colorfulness_ratio"] == 1.0
+    assert metrics_row(originals, grays, originals)["colorfulness_ratio"] == 1.0
 
 
 @pytest.fixture(scope="module")

@@ -454,13 +454,13 @@ def test_a_regression_run_exports_its_vividness_setting(tmp_path, tiny_data):
 
 def test_the_default_from_scratch_preset_makes_the_shipped_network_with_its_inference(tmp_path, tiny_data):
     shipped = colorizer.read_config(colorizer.weights_dir() / "chroma_unet_hints")
-    preset = PRESETS["chroma_hints_scratch"]
-    assert preset["model"] == shipped["architecture"]["name"] and preset["model_kwargs"] == shipped["architecture"]["kwargs"]
-    assert (preset["working_size"], preset["flip_average"], preset["scales"]) == \
-        (shipped["inference"]["working_size"], shipped["inference"]["flip_average"], shipped["inference"]["scales"])
-    assert preset["export"] != "weights/chroma_unet_hints"  # an unfinished piece never replaces the default
-    assert (preset["vividness_gain"], preset.get("vividness", 0.0)) == \
-        (shipped["inference"]["vividness_gain"], shipped["inference"]["vividness"])
+    for preset in (PRESETS["chroma_hints_scratch"], PRESETS["chroma_hints_scratch_mild"]):
+        assert preset["model"] == shipped["architecture"]["name"] and preset["model_kwargs"] == shipped["architecture"]["kwargs"]
+        assert (preset["working_size"], preset["flip_average"], preset["scales"]) == \
+            (shipped["inference"]["working_size"], shipped["inference"]["flip_average"], shipped["inference"]["scales"])
+        assert preset["export"] != "weights/chroma_unet_hints"  # an unfinished piece never replaces the default
+        assert (preset["vividness_gain"], preset.get("vividness", 0.0)) == \
+            (shipped["inference"]["vividness_gain"], shipped["inference"]["vividness"])
     # the config's scales reach the export (an export option can still override them)
     run = loop.train(tiny_config(tmp_path, tiny_data, model="chroma_unet_hints", epochs=1, scales=[1.0, 1.25]), show_progress=False)
     assert export_run(run / "checkpoint.safetensors", tmp_path / "s", run_eval=False)["inference"]["scales"] == [1.0, 1.25]

@@ -4,12 +4,13 @@ import numpy as np
 from PIL import Image
 
 
-def make_tree(root, size=32, n_train=6, n_test=3, seed=0):
-    """train|test/<class>/<file> with smooth colored patterns (learnable, not noise); returns root."""
+def make_tree(root, size=32, n_train=6, n_test=3, seed=0, classes=("sky", "grass")):
+    """train|test/<class>/<file> with smooth colored patterns (learnable, not noise); returns root.
+    classes: two or more class names (the first bluish, the others greenish)."""
     rng = np.random.default_rng(seed)
     yy, xx = np.mgrid[0:size, 0:size] / size
     for split, n in (("train", n_train), ("test", n_test)):
-        for cls, hue in (("sky", (0.2, 0.4, 0.9)), ("grass", (0.2, 0.8, 0.2))):
+        for cls, hue in zip(classes, [(0.2, 0.4, 0.9)] + [(0.2, 0.8, 0.2)] * (len(classes) - 1)):
             (root / split / cls).mkdir(parents=True, exist_ok=True)
             for i in range(n):
                 phase = rng.random()

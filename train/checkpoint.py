@@ -25,10 +25,11 @@ __all__ = ["RESUMABLE_CHANGES", "check_resumable", "save_checkpoint", "load_chec
            "init_weights", "CheckpointError"]
 
 # Settings that may differ between a run and its resumption; all others must match. None of them
-# alters the training itself (the inference settings are only recorded, for the export).
+# alters the training itself (the inference settings are only recorded, for the export; the native
+# validation only measures).
 RESUMABLE_CHANGES = {"epochs", "max_minutes", "stop_after", "export", "device", "threads", "grid_epochs", "keep_epochs",
                      "checkpoint_every", "working_size", "flip_average", "scales", "vividness", "vividness_beta", "vividness_gain",
-                     "prior_mix", "export_eval_limit"}
+                     "prior_mix", "export_eval_limit", "val_native_data", "val_native_limit"}
 
 
 def describe_base(path):

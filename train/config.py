@@ -38,6 +38,10 @@ class TrainConfig:
     classes: list = field(default_factory=list)  # train and validate only on these classes of the data (empty: all)
     image_size: int = 32  # every image is resized to this square size when loaded (antialiased)
     val_limit: int = 0  # validate on only the first N validation images (0 = all)
+    val_native_data: list = field(default_factory=list)  # sources whose test split is also colorized each epoch at its own
+    # size through the inference pipeline (train.native_val; history: "native"): the larger pictures users bring, which
+    # the validation above, at image_size, does not see. A row per source, a row per kind for the corpus
+    val_native_limit: int = 400  # at most this many of those images a row, evenly spread (0 = all)
     epoch_images: int = 0  # train each epoch on this many main-set images (the extra set in proportion), 0 = all:
     # short epochs, so that a slow CPU checkpoints (and can stop) often
     # normalization of the gray input
@@ -293,6 +297,16 @@ PRESETS["chroma_hints_scratch"] = {**PRESETS["chroma_hints"], "model_kwargs": {"
                                    "extra_share": 0.33, "extra_size": 64, "extra_gray_pages": sources_of_kind("clipart"),
                                    "working_size": 64, "scales": [1.0, 1.25], "vividness_gain": 1.0, "export_eval_limit": 2000,
                                    "out_dir": "runs/hints_scratch_corpus", "export": "weights/chroma_hints_scratch"}
+
+# Issue 17: that recipe again with half the colorfulness term (0.06 -> 0.03), watched at the size
+# people bring: its first run's 128 px photos grew louder and worse down the cosine's tail (corpus
+# photos, colorfulness ratio 0.72 / 0.84 / 0.99 and 22.41 / 22.25 / 21.86 dB after 23 / 48 / 60
+# epochs) while its 32 px validation stayed flat, so each epoch also colorizes 200 test pictures a
+# row of Linnaeus 5 at 128 px and of the corpus's photos and clip-art through the pipeline.
+PRESETS["chroma_hints_scratch_mild"] = {**PRESETS["chroma_hints_scratch"], "colorfulness_weight": 0.03,
+                                        "val_native_data": [str(DATA_DIR / "linnaeus5-128.tar.gz"), CORPUS_128],
+                                        "val_native_limit": 200, "out_dir": "runs/hints_scratch_mild",
+                                        "export": "weights/chroma_hints_scratch_mild"}
 
 # Issue 18: the line-art network of sketch mode, from scratch: the corpus's clip-art (not its photos)
 # turned into line drawings each step (train.lineart), the target each picture with a white page;

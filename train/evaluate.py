@@ -34,7 +34,7 @@ from colorizer.metrics import colorfulness_batch, hue_accuracy_batch, mse_batch,
 from .config import DATA_DIR
 from .data import ImageSet, default_corpus, load_source, load_sources
 
-__all__ = ["colorize_set", "evaluate", "evaluate_files", "suite_sets", "evaluate_suite", "format_table",
+__all__ = ["colorize_set", "metrics_row", "evaluate", "evaluate_files", "suite_sets", "evaluate_suite", "format_table",
            "format_comparison", "main"]
 
 EXAMPLES_DIR = Path(__file__).resolve().parents[1] / "examples"
@@ -96,7 +96,8 @@ def _aggregate(m):
     }
 
 
-def _row(outputs, grays, originals):
+def metrics_row(outputs, grays, originals):
+    """The table row (:func:`evaluate`'s metrics) of uint8 N x H x W x 3 outputs, their grays and originals."""
     return _aggregate(_per_image(outputs, grays, originals))
 
 
@@ -113,13 +114,13 @@ def evaluate(model, image_set, mode="full", limit=0, groups=None, pooled="pooled
         keep[index[:: -(-len(index) // limit)] if limit else index] = True
     originals, sources = image_set.images[keep], sources[keep]
     outputs, grays = colorize_set(model, originals, mode=mode)
-    table = {name: _row(outputs[sources == name], grays[sources == name], originals[sources == name]) for name in dict.fromkeys(sources)}
+    table = {name: metrics_row(outputs[sources == name], grays[sources == name], originals[sources == name]) for name in dict.fromkeys(sources)}
     for name, members in (groups or {}).items():
         mask = np.isin(sources, list(members))
         if mask.any():
-            table[name] = _row(outputs[mask], grays[mask], originals[mask])
+            table[name] = metrics_row(outputs[mask], grays[mask], originals[mask])
     if pooled:
-        table[pooled] = _row(outputs, grays, originals)
+        table[pooled] = metrics_row(outputs, grays, originals)
     return table
 
 

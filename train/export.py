@@ -28,7 +28,7 @@ from .checkpoint import describe_base, load_checkpoint
 from .evaluate import evaluate, evaluate_files
 from .plots import save_loss_curve
 
-__all__ = ["export_run", "main"]
+__all__ = ["export_run", "inference_section", "main"]
 
 HALF_TOLERANCE_DB = 0.01  # float16 is stored only if validation PSNR moves less than this
 HINT_COUNTS = [0, 1, 2, 5, 10, 20, 50]
@@ -95,6 +95,36 @@ def _draw_missing_grid(checkpoint_path, model, meta):
     save_grid(model, torch.from_numpy(grid_uint8), norm["gray_mean"], norm["gray_std"], path, epoch)
 
 
+def inference_section(model, train_config, working_size=None, flip_average=None, scales=None, vividness=None,
+                      vividness_beta=None, temperature=None, prior_mix=None, vividness_gain=None):
+    """The ``inference`` section of a weights config for ``model`` trained with ``train_config``
+    (a dict): each setting given here, else the training config's (:func:`export_run` explains
+    them). ValueError for settings that ``colorizer.load`` would refuse."""
+    scales = inference_scales(train_config.get("scales", [1.0]) if scales is None else scales)
+    decoding = {}  # the inference settings of colors: bin networks' decoding, or a regression network's vividness
+    vividness = train_config.get("vividness", 0.0) if vividness is None else vividness
+    if model.output == "bins":
+        decoding = {"vividness": check_vividness(vividness),
+                    "vividness_beta": float(train_config.get("vividness_beta", 0.5) if vividness_beta is None else vividness_beta),
+                    "temperature": TEMPERATURE if temperature is None else float(temperature),
+                    "prior_mix": float(train_config.get("prior_mix", 0.0) if prior_mix is None else prior_mix)}
+        for key in ("vividness_beta", "temperature"):
+            if not 0 < decoding[key] < math.inf:
+                raise ValueError(f"{key} must be positive and finite, got {decoding[key]}")
+        if not 0 <= decoding["prior_mix"] <= 1:
+            raise ValueError(f"prior_mix must be from 0 to 1, got {decoding['prior_mix']}")
+    elif model.task == "color":
+        gain = check_vividness_gain(train_config.get("vividness_gain", 0.0) if vividness_gain is None else vividness_gain)
+        if gain:
+            decoding = {"vividness": check_vividness(vividness), "vividness_gain": gain}
+    return {
+        "working_size": working_size or train_config.get("working_size", 256),
+        "flip_average": train_config.get("flip_average", False) if flip_average is None else flip_average,
+        **({"scales": list(scales)} if len(scales) > 1 else {}),
+        **decoding,
+    }
+
+
 def export_run(checkpoint_path, folder, dtype="auto", run_eval=True, working_size=None, default=False, flip_average=None,
                scales=None, extra_metrics=None, vividness=None, vividness_beta=None, eval_limit=0, temperature=None,
                prior_mix=None, vividness_gain=None):
@@ -114,25 +144,11 @@ def export_run(checkpoint_path, folder, dtype="auto", run_eval=True, working_siz
     checkpoint_path, folder = Path(checkpoint_path), Path(folder)
     model_state, _, _, meta = load_checkpoint(checkpoint_path)
     train_config = meta["config"]
-    scales = inference_scales(train_config.get("scales", [1.0]) if scales is None else scales)
     model = create_model(meta["architecture"]["name"], **meta["architecture"]["kwargs"])
     model.load_state_dict(model_state)
-    decoding = {}  # the inference settings of colors: bin networks' decoding, or a regression network's vividness
-    vividness = train_config.get("vividness", 0.0) if vividness is None else vividness
-    if model.output == "bins":
-        decoding = {"vividness": check_vividness(vividness),
-                    "vividness_beta": float(train_config.get("vividness_beta", 0.5) if vividness_beta is None else vividness_beta),
-                    "temperature": TEMPERATURE if temperature is None else float(temperature),
-                    "prior_mix": float(train_config.get("prior_mix", 0.0) if prior_mix is None else prior_mix)}
-        for key in ("vividness_beta", "temperature"):
-            if not 0 < decoding[key] < math.inf:
-                raise ValueError(f"{key} must be positive and finite, got {decoding[key]}")
-        if not 0 <= decoding["prior_mix"] <= 1:
-            raise ValueError(f"prior_mix must be from 0 to 1, got {decoding['prior_mix']}")
-    elif model.task == "color":
-        gain = check_vividness_gain(train_config.get("vividness_gain", 0.0) if vividness_gain is None else vividness_gain)
-        if gain:
-            decoding = {"vividness": check_vividness(vividness), "vividness_gain": gain}
+    inference = inference_section(model, train_config, working_size=working_size, flip_average=flip_average, scales=scales,
+                                  vividness=vividness, vividness_beta=vividness_beta, temperature=temperature,
+                                  prior_mix=prior_mix, vividness_gain=vividness_gain)
     history = [h for h in meta["history"] if h["epoch"] <= meta["epoch"]]
     best = min(history, key=lambda h: h["val_loss_sum"]) if history else None
     # Recorded when training started; older checkpoints: read the base folder now (which may by
@@ -141,12 +157,7 @@ def export_run(checkpoint_path, folder, dtype="auto", run_eval=True, working_siz
     config = {
         "architecture": meta["architecture"],
         "normalization": meta["normalization"],
-        "inference": {
-            "working_size": working_size or train_config.get("working_size", 256),
-            "flip_average": train_config.get("flip_average", False) if flip_average is None else flip_average,
-            **({"scales": list(scales)} if len(scales) > 1 else {}),
-            **decoding,
-        },
+        "inference": inference,
         "epochs": meta["epoch"] + (base["epochs"] if base else 0),  # a fine-tune counts its base's epochs too
         "data": {**meta["data"], "sources": [Path(s).name for s in meta["data"]["sources"]]},
         "metrics": {},

@@ -7,6 +7,7 @@ the GPU and the loop reads nothing back from it until the epoch ends; with ``cud
 epoch's steps and the validation are CUDA graphs, replayed (train/cuda_graph.py).
 """
 
+import copy
 import dataclasses
 import json
 import math
@@ -24,6 +25,7 @@ from .batches import augment, batch_views, epoch_generator, forward_rgb, gray_st
 from .checkpoint import check_resumable, describe_base, init_weights, load_checkpoint, load_export, save_checkpoint
 from .data import load_sources, of_classes, validation_images
 from .lineart import gray_class_pages, white_pages
+from .native_val import native_sets, validate_native
 
 __all__ = ["train", "TrainingDiverged"]
 
@@ -196,6 +198,12 @@ def train(cfg, resume=False, show_progress=True, on_epoch=None):
     grid_uint8 = grid_pictures(val_uint8)
     graphed = GraphedEpochs(model, optimizer, cfg, train_uint8, val_uint8, fixed_order, gray_mean, gray_std) if cfg.cuda_graph else None
     normalization = {"gray_mean": gray_mean, "gray_std": gray_std, "scheme": cfg.normalization}
+    native = native_sets(cfg.val_native_data, cfg.val_native_limit) if cfg.val_native_data else None
+    if native:  # served as the export will serve it (ValueError now for settings colorizer.load would refuse)
+        from .export import inference_section
+
+        native_config = {"architecture": {"name": cfg.model, "kwargs": cfg.model_kwargs}, "normalization": normalization,
+                         "inference": inference_section(model, dataclasses.asdict(cfg))}
 
     def write_checkpoint(path, epoch, snapshot=False):
         meta = {"config": dataclasses.asdict(cfg), "architecture": {"name": cfg.model, "kwargs": cfg.model_kwargs},
@@ -237,6 +245,9 @@ def train(cfg, resume=False, show_progress=True, on_epoch=None):
             )
         val_loss_sum, val_loss, val_mse, val_psnr = (graphed.validate() if graphed else
                                                       validate(model, val_uint8, cfg, gray_mean, gray_std))
+        if native:  # the pipeline runs on the CPU in float32, whatever the run trains on
+            net = getattr(model, "_orig_mod", model)
+            native_rows = validate_native(net if device.type == "cpu" else copy.deepcopy(net).cpu(), native, native_config)
         if scheduler is not None:
             scheduler.step(val_loss_sum) if cfg.scheduler == "plateau" else scheduler.step()
         history.append({
@@ -244,6 +255,7 @@ def train(cfg, resume=False, show_progress=True, on_epoch=None):
             "train_loss_sum": train_loss_sum, "val_loss_sum": val_loss_sum,
             "train_loss": train_loss_sum / n_batches, "val_loss": val_loss,
             "val_mse": val_mse, "val_psnr": val_psnr, "seconds": time.monotonic() - tick,
+            **({"native": native_rows} if native else {}),
         })
         epochs.set_postfix(train=f"{train_loss_sum:.4f}", val=f"{val_loss_sum:.4f}", psnr=f"{val_psnr:.2f}")
         asked_to_stop = bool(on_epoch and on_epoch(history[-1]))

@@ -21,7 +21,8 @@ _FIGURE_LOCK = threading.Lock()
 
 def save_loss_curve(history, path, title="", gray_psnr=None, loss="mse_rgb", colorfulness_weight=0.0):
     """Two panels: train and validation loss per epoch in the original's scale (sum over
-    batches), and validation PSNR (with the gray baseline as a line when given). ``loss`` and
+    batches), and validation PSNR (with the gray baseline as a line when given); a third for the
+    native-size validation (train.native_val) when the history has it. ``loss`` and
     ``colorfulness_weight``: the run's, to label what the sums are sums of."""
     with _FIGURE_LOCK:
         _draw_loss_curve(history, path, title, gray_psnr, loss, colorfulness_weight)
@@ -29,7 +30,9 @@ def save_loss_curve(history, path, title="", gray_psnr=None, loss="mse_rgb", col
 
 def _draw_loss_curve(history, path, title, gray_psnr, loss, colorfulness_weight):
     epochs = [h["epoch"] for h in history]
-    fig, (ax_loss, ax_psnr) = plt.subplots(1, 2, figsize=(11, 4), dpi=100)
+    native = [h for h in history if "native" in h]
+    fig, axes = plt.subplots(1, 3 if native else 2, figsize=(16.5 if native else 11, 4), dpi=100)
+    ax_loss, ax_psnr = axes[:2]
     ax_loss.plot(epochs, [h["train_loss_sum"] for h in history], label="train")
     ax_loss.plot(epochs, [h["val_loss_sum"] for h in history], label="validation")
     ax_loss.set_xlabel("epoch")
@@ -46,10 +49,30 @@ def _draw_loss_curve(history, path, title, gray_psnr, loss, colorfulness_weight)
     ax_psnr.set_ylabel("dB")
     ax_psnr.legend()
     ax_psnr.grid(alpha=0.3)
+    if native:
+        _draw_native(axes[2], native)
     fig.suptitle(title)
     fig.tight_layout()
     fig.savefig(path)
     plt.close(fig)
+
+
+def _draw_native(ax_gain, native):
+    """PSNR over gray (solid) and colorfulness ratio (dashed, right axis) per row of the native
+    validation (train.native_val), one color per row."""
+    ax_ratio = ax_gain.twinx()
+    rows = list(dict.fromkeys(row for h in native for row in h["native"]))
+    for color, row in zip(plt.rcParams["axes.prop_cycle"].by_key()["color"], rows):
+        points = [(h["epoch"], h["native"][row]) for h in native if row in h["native"]]
+        epochs = [e for e, _ in points]
+        ax_gain.plot(epochs, [m["psnr"] - m["psnr_gray"] for _, m in points], color=color, label=row)
+        ax_ratio.plot(epochs, [m["colorfulness_ratio"] for _, m in points], color=color, linestyle="--")
+    ax_gain.axhline(0.0, color="gray", linewidth=0.8)
+    ax_gain.set_xlabel("epoch")
+    ax_gain.set_ylabel("native size: PSNR - gray PSNR (dB, solid)")
+    ax_ratio.set_ylabel("colorfulness ratio (dashed)")
+    ax_gain.legend(fontsize="small")
+    ax_gain.grid(alpha=0.3)
 
 
 def grid_image(rows, scale=4, gap=2):

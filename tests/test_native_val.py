@@ -1,0 +1,66 @@
+"""The native-size validation (train.native_val): its rows, and that a run records what its export serves."""
+
+import json
+
+import numpy as np
+import pytest
+from PIL import Image
+from safetensors.torch import load_file
+
+import colorizer
+from train import loop
+from train.corpus import sources_of_kind
+from train.data import load_source, source_name
+from train.evaluate import evaluate
+from train.export import export_run
+from train.native_val import NATIVE_KEYS, native_sets
+
+from .test_train import tiny_config
+from .tiny_trees import make_tree
+
+pytestmark = pytest.mark.usefixtures("shared_cache")
+
+
+@pytest.fixture(scope="module")
+def tiny_big(tmp_path_factory):
+    return make_tree(tmp_path_factory.mktemp("native96"), size=96, n_train=2, n_test=3, seed=2)
+
+
+def test_corpus_packages_pool_by_kind_and_the_limit_keeps_every_class(tmp_path, tiny_big):
+    photo, clipart = sources_of_kind("photo")[0], sources_of_kind("clipart")[:2]
+    corpus = make_tree(tmp_path / "corpus", size=40, n_train=1, n_test=4, classes=(photo, *clipart))
+    sets = native_sets([str(tiny_big), str(corpus)])
+    assert {row: images.shape for row, images in sets.items()} == \
+        {source_name(tiny_big): (6, 96, 96, 3), "corpus photo": (4, 40, 40, 3), "corpus clipart": (8, 40, 40, 3)}
+    limited = native_sets([str(tiny_big)], limit=2)[source_name(tiny_big)]
+    tests = load_source(str(tiny_big), "test", None).images  # sky 0-2, grass 3-5: every third keeps one of each
+    assert np.array_equal(limited, tests[[0, 3]])
+
+
+def test_a_run_records_what_its_export_serves_and_trains_the_same_weights(tmp_path, tiny_data, tiny_big):
+    common = dict(model="chroma_unet_hints", epochs=2, scales=[1.0, 1.25], flip_average=True, working_size=64)
+    plain = loop.train(tiny_config(tmp_path / "a", tiny_data, **common), show_progress=False)
+    run = loop.train(tiny_config(tmp_path / "b", tiny_data, val_native_data=[str(tiny_big)], val_native_limit=0, **common),
+                     show_progress=False)
+    # measuring does not change the training, bit for bit
+    a, b = load_file(str(plain / "checkpoint.safetensors")), load_file(str(run / "checkpoint.safetensors"))
+    assert a.keys() == b.keys() and all(np.array_equal(a[k].numpy(), b[k].numpy()) for k in a)
+    history, row = json.loads((run / "history.json").read_text())["epochs"], source_name(tiny_big)
+    assert all(set(h["native"]) == {row} and set(h["native"][row]) == set(NATIVE_KEYS) for h in history)
+    assert "native" not in json.loads((plain / "history.json").read_text())["epochs"][-1]
+    # the last epoch's row is the evaluation of the float32 export at the same settings
+    export_run(run / "checkpoint.safetensors", tmp_path / "w", dtype="float32", run_eval=False)
+    served = colorizer.load(tmp_path / "w")
+    assert (served.working_size, served.flip_average, served.scales) == (64, True, (1.0, 1.25))
+    expected = evaluate(served, load_source(str(tiny_big), "test", None))["pooled"]
+    assert history[-1]["native"][row] == pytest.approx({k: expected[k] for k in NATIVE_KEYS}, abs=1e-6)
+    # the loss curve gains the third panel
+    assert Image.open(run / "loss_curve.png").width > Image.open(plain / "loss_curve.png").width
+
+
+def test_the_native_settings_may_change_on_resume(tmp_path, tiny_data, tiny_big):
+    loop.train(tiny_config(tmp_path, tiny_data, model="chroma_unet", epochs=1), show_progress=False)
+    run = loop.train(tiny_config(tmp_path, tiny_data, model="chroma_unet", epochs=2, val_native_data=[str(tiny_big)],
+                                 val_native_limit=1), resume=True, show_progress=False)
+    history = json.loads((run / "history.json").read_text())["epochs"]
+    assert "native" not in history[0] and history[1]["native"][source_name(tiny_big)]["psnr"] > 0
