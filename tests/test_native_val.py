@@ -51,6 +51,8 @@ def test_a_run_records_what_its_export_serves_and_trains_the_same_weights(tmp_pa
     # the last epoch's row is the evaluation of the float32 export at the same settings
     export_run(run / "checkpoint.safetensors", tmp_path / "w", dtype="float32", run_eval=False)
     served = colorizer.load(tmp_path / "w")
+    card = (tmp_path / "w" / "README.md").read_text()
+    assert "At the size people bring" in card and f"| {row} | {history[-1]['native'][row]['psnr']:.2f} |" in card
     assert (served.working_size, served.flip_average, served.scales) == (64, True, (1.0, 1.25))
     expected = evaluate(served, load_source(str(tiny_big), "test", None))["pooled"]
     assert history[-1]["native"][row] == pytest.approx({k: expected[k] for k in NATIVE_KEYS}, abs=1e-6)

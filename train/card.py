@@ -33,6 +33,25 @@ def read_blurb(folder):
     return {key: value.strip() for key, _, value in pairs if key in BLURB_KEYS and value.strip()}
 
 
+def _native_lines(history, limit):
+    """The last epoch's native-size validation (train.native_val) as a table, with each row's best epoch."""
+    native = [h for h in history if "native" in h]
+    last = native[-1]
+    lines = [
+        "At the size people bring (the run's native-size validation: test pictures at their own size,"
+        f" {f'at most {limit} a row' if limit else 'all of them'}, colorized through the pipeline at this model's"
+        f" inference settings), epoch {last['epoch']}; the third panel above has every epoch:",
+        "",
+        "| row | PSNR dB | gray PSNR dB | colorfulness ratio | below gray | hue accuracy | highest PSNR (epoch) |",
+        "| --- | ---: | ---: | ---: | ---: | ---: | ---: |",
+    ]
+    for row, m in last["native"].items():
+        best = max((h for h in native if row in h["native"]), key=lambda h: h["native"][row]["psnr"])
+        lines.append(f"| {row} | {m['psnr']:.2f} | {m['psnr_gray']:.2f} | {m['colorfulness_ratio']:.2f} | {m['below_gray']:.0%} |"
+                     f" {m['hue_accuracy']:.1%} | {best['native'][row]['psnr']:.2f} ({best['epoch']}) |")
+    return lines + [""]
+
+
 def _original_key(config):
     name = config["architecture"]["name"]
     if name == "seed_cnn" and config.get("train_config", {}).get("scheduler") == "plateau":
@@ -210,6 +229,8 @@ def model_card(name, config, evaluation, history, grids, examples=None, blurb=No
             f" {metrics.get('best_epoch')} (the original saw its validation loss rise from about epoch 250).",
             "",
         ]
+        if "native" in last:
+            lines += _native_lines(history, tc.get("val_native_limit"))
         if "training_speed" in metrics:
             lines += _speed_lines(metrics["training_speed"], history, config)
     if evaluation:
