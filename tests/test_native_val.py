@@ -13,7 +13,8 @@ from train.corpus import sources_of_kind
 from train.data import load_source, source_name
 from train.evaluate import evaluate
 from train.export import export_run
-from train.native_val import NATIVE_KEYS, native_sets
+from train.checkpoint import load_checkpoint
+from train.native_val import NATIVE_KEYS, best_native_epoch, native_sets
 
 from .test_train import tiny_config
 from .tiny_trees import make_tree
@@ -40,14 +41,17 @@ def test_corpus_packages_pool_by_kind_and_the_limit_keeps_every_class(tmp_path, 
 def test_a_run_records_what_its_export_serves_and_trains_the_same_weights(tmp_path, tiny_data, tiny_big):
     common = dict(model="chroma_unet_hints", epochs=2, scales=[1.0, 1.25], flip_average=True, working_size=64)
     plain = loop.train(tiny_config(tmp_path / "a", tiny_data, **common), show_progress=False)
-    run = loop.train(tiny_config(tmp_path / "b", tiny_data, val_native_data=[str(tiny_big)], val_native_limit=0, **common),
-                     show_progress=False)
+    run = loop.train(tiny_config(tmp_path / "b", tiny_data, val_native_data=[str(tiny_big)], val_native_limit=0,
+                                 keep_best_native=True, **common), show_progress=False)
     # measuring does not change the training, bit for bit
     a, b = load_file(str(plain / "checkpoint.safetensors")), load_file(str(run / "checkpoint.safetensors"))
     assert a.keys() == b.keys() and all(np.array_equal(a[k].numpy(), b[k].numpy()) for k in a)
     history, row = json.loads((run / "history.json").read_text())["epochs"], source_name(tiny_big)
     assert all(set(h["native"]) == {row} and set(h["native"][row]) == set(NATIVE_KEYS) for h in history)
     assert "native" not in json.loads((plain / "history.json").read_text())["epochs"][-1]
+    # the best epoch at the size people bring is kept as a snapshot
+    assert load_checkpoint(run / "best_native.safetensors")[3]["epoch"] == best_native_epoch(history)
+    assert not (plain / "best_native.safetensors").exists()
     # the last epoch's row is the evaluation of the float32 export at the same settings
     export_run(run / "checkpoint.safetensors", tmp_path / "w", dtype="float32", run_eval=False)
     served = colorizer.load(tmp_path / "w")
@@ -66,3 +70,12 @@ def test_the_native_settings_may_change_on_resume(tmp_path, tiny_data, tiny_big)
                                  val_native_limit=1), resume=True, show_progress=False)
     history = json.loads((run / "history.json").read_text())["epochs"]
     assert "native" not in history[0] and history[1]["native"][source_name(tiny_big)]["psnr"] > 0
+
+
+def test_the_best_native_epoch_gains_most_over_gray_on_average():
+    def epoch(n, *gains):
+        return {"epoch": n, "native": {f"row{i}": {"psnr": 20.0 + g, "psnr_gray": 20.0} for i, g in enumerate(gains)}}
+
+    history = [{"epoch": 1}, epoch(2, 1.0, -1.0), epoch(3, 0.5, 0.0), epoch(4, 1.0, -0.5), epoch(5, 0.0, 0.25)]
+    assert best_native_epoch(history) == 4  # 0.25 on average, as epoch 3: the latest of ties
+    assert best_native_epoch(history[:3]) == 3 and best_native_epoch(history[:1]) is None

@@ -42,6 +42,8 @@ class TrainConfig:
     # size through the inference pipeline (train.native_val; history: "native"): the larger pictures users bring, which
     # the validation above, at image_size, does not see. A row per source, a row per kind for the corpus
     val_native_limit: int = 400  # at most this many of those images a row, evenly spread (0 = all)
+    keep_best_native: bool = False  # keep the epoch whose native rows gain most over gray on average (rows weighted
+    # equally) as <out_dir>/best_native.safetensors: a snapshot to export should the schedule's tail do worse at that size
     epoch_images: int = 0  # train each epoch on this many main-set images (the extra set in proportion), 0 = all:
     # short epochs, so that a slow CPU checkpoints (and can stop) often
     # normalization of the gray input
@@ -305,7 +307,7 @@ PRESETS["chroma_hints_scratch"] = {**PRESETS["chroma_hints"], "model_kwargs": {"
 # row of Linnaeus 5 at 128 px and of the corpus's photos and clip-art through the pipeline.
 PRESETS["chroma_hints_scratch_mild"] = {**PRESETS["chroma_hints_scratch"], "colorfulness_weight": 0.03,
                                         "val_native_data": [str(DATA_DIR / "linnaeus5-128.tar.gz"), CORPUS_128],
-                                        "val_native_limit": 200, "out_dir": "runs/hints_scratch_mild",
+                                        "val_native_limit": 200, "keep_best_native": True, "out_dir": "runs/hints_scratch_mild",
                                         "export": "weights/chroma_hints_scratch_mild"}
 
 # Issue 18: the line-art network of sketch mode, from scratch: the corpus's clip-art (not its photos)

@@ -25,11 +25,12 @@ from .batches import augment, batch_views, epoch_generator, forward_rgb, gray_st
 from .checkpoint import check_resumable, describe_base, init_weights, load_checkpoint, load_export, save_checkpoint
 from .data import load_sources, of_classes, validation_images
 from .lineart import gray_class_pages, white_pages
-from .native_val import native_sets, validate_native
+from .native_val import best_native_epoch, native_sets, validate_native
 
 __all__ = ["train", "TrainingDiverged"]
 
 CHECKPOINT = "checkpoint.safetensors"
+BEST_NATIVE = "best_native.safetensors"  # keep_best_native's snapshot
 
 
 class TrainingDiverged(RuntimeError):
@@ -269,6 +270,8 @@ def train(cfg, resume=False, show_progress=True, on_epoch=None):
             atomic_write_bytes(out_dir / "history.json", json.dumps({"epochs": history}, indent=1).encode())
         if done in cfg.keep_epochs:
             write_checkpoint(out_dir / f"epoch_{done:04d}.safetensors", done, snapshot=True)
+        if native and cfg.keep_best_native and best_native_epoch(history) == done:
+            write_checkpoint(out_dir / BEST_NATIVE, done, snapshot=True)
         if out_of_time:
             print(f"stopping after epoch {done} (stop_after / max_minutes); --resume continues")
             break

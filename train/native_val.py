@@ -22,7 +22,7 @@ from .corpus import SOURCES
 from .data import load_source, source_name
 from .evaluate import colorize_set
 
-__all__ = ["native_sets", "validate_native", "NATIVE_KEYS"]
+__all__ = ["native_sets", "validate_native", "best_native_epoch", "NATIVE_KEYS"]
 
 # What each row records, as ``train.evaluate`` names and computes them (not SSIM: it alone would take
 # as long as colorizing), kept small: the history holds every epoch.
@@ -63,3 +63,11 @@ def validate_native(model, sets, config):
                       "colorfulness_ratio": float(colorfulness_batch(outputs).mean() / colorfulness_batch(originals).mean()),
                       "below_gray": float((psnr < psnr_gray).mean()), "hue_accuracy": hue}
     return table
+
+
+def best_native_epoch(history):
+    """The epoch of ``history`` whose native rows gain most over gray on average (rows weighted
+    equally; the latest of ties), or None if no epoch has them."""
+    scored = [(sum(m["psnr"] - m["psnr_gray"] for m in h["native"].values()) / len(h["native"]), h["epoch"])
+              for h in history if h.get("native")]
+    return max(scored)[1] if scored else None
