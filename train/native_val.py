@@ -15,17 +15,16 @@ kind (photo, clip-art), as the suite pools them.
 
 import numpy as np
 
-from colorizer.metrics import colorfulness_batch, hue_accuracy_batch, psnr_batch
 from colorizer.pipeline import Colorizer
 
 from .corpus import SOURCES
 from .data import load_source, source_name
-from .evaluate import colorize_set
+from .evaluate import colorize_set, metrics_row
 
 __all__ = ["native_sets", "validate_native", "best_native_epoch", "NATIVE_KEYS"]
 
-# What each row records, as ``train.evaluate`` names and computes them (not SSIM: it alone would take
-# as long as colorizing), kept small: the history holds every epoch.
+# What each row records of ``train.evaluate``'s row (computed without SSIM, which alone would take as
+# long as colorizing), kept small: the history holds every epoch.
 NATIVE_KEYS = ("psnr", "psnr_gray", "colorfulness_ratio", "below_gray", "hue_accuracy")
 
 _KIND_OF_PACKAGE = {s.package: s.kind for s in SOURCES}
@@ -55,13 +54,8 @@ def validate_native(model, sets, config):
     pipeline = Colorizer(model, config)
     table = {}
     for row, originals in sets.items():
-        outputs, grays = colorize_set(pipeline, originals)
-        psnr, psnr_gray = psnr_batch(outputs, originals), psnr_batch(grays, originals)
-        with np.errstate(invalid="ignore"):  # an image without clearly colored pixels has no hue accuracy
-            hue = float(np.nanmean(hue_accuracy_batch(outputs, originals)))
-        table[row] = {"psnr": float(psnr.mean()), "psnr_gray": float(psnr_gray.mean()),
-                      "colorfulness_ratio": float(colorfulness_batch(outputs).mean() / colorfulness_batch(originals).mean()),
-                      "below_gray": float((psnr < psnr_gray).mean()), "hue_accuracy": hue}
+        row_metrics = metrics_row(*colorize_set(pipeline, originals), originals, ssim=False)
+        table[row] = {key: row_metrics[key] for key in NATIVE_KEYS}
     return table
 
 
