@@ -144,7 +144,9 @@ def test_resume_from_the_export_when_the_run_folder_is_gone(tmp_path, tiny_data,
     assert [h["epoch"] for h in parts] == [1, 2, 3] and parts[0] == first[0]
     assert [h["lr"] for h in parts] == pytest.approx([h["lr"] for h in straight])
     assert json.loads((tmp_path / "weights/parts/config.json").read_text())["epochs"] == 3
-    assert "Unfinished" not in (tmp_path / "weights/parts/README.md").read_text()
+    card = (tmp_path / "weights/parts/README.md").read_text()
+    assert "Unfinished" not in card
+    assert "examples_epoch_0001.png" in card and "examples_epoch_0003.png" in card  # the first piece's grid kept
 
 
 def test_history_plots_and_snapshots(tmp_path, tiny_data):

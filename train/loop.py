@@ -11,6 +11,7 @@ import copy
 import dataclasses
 import json
 import math
+import shutil
 import time
 import warnings
 from pathlib import Path
@@ -188,6 +189,9 @@ def train(cfg, resume=False, show_progress=True, on_epoch=None):
                 warnings.simplefilter("ignore", UserWarning)
                 for _ in range(start_epoch):
                     scheduler.step()
+        for grid in export_dir.glob("examples_epoch_*.png"):  # the earlier pieces' grids, for this run's later exports
+            if int(grid.stem.rsplit("_", 1)[1]) <= start_epoch and not (out_dir / grid.name).exists():
+                shutil.copyfile(grid, out_dir / grid.name)
         print(f"resuming from {export_dir} after epoch {start_epoch}: no checkpoint in {out_dir}, so Adam's moments start afresh")
     if cfg.compile:
         model = torch.compile(model)
