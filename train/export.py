@@ -26,7 +26,7 @@ from colorizer.weights import atomic_write_bytes, check_vividness, check_vividne
 from .card import model_card, read_blurb
 from .checkpoint import describe_base, load_checkpoint
 from .evaluate import evaluate, evaluate_files
-from .plots import save_loss_curve
+from .plots import grids_up_to, save_loss_curve
 
 __all__ = ["export_run", "inference_section", "main"]
 
@@ -76,11 +76,11 @@ def _draw_missing_grid(checkpoint_path, model, meta):
     are not here gets a one-line notice instead."""
     from .data import validation_images
     from .lineart import white_pages
-    from .plots import grid_pictures, save_grid
+    from .plots import grid_path, grid_pictures, save_grid
     from .sources import DataError
 
     epoch, cfg = meta["epoch"], meta["config"]
-    path = checkpoint_path.parent / f"examples_epoch_{epoch:04d}.png"
+    path = grid_path(checkpoint_path.parent, epoch)
     if not epoch or path.exists():
         return
     try:
@@ -224,10 +224,9 @@ def export_run(checkpoint_path, folder, dtype="auto", run_eval=True, working_siz
                         train_config.get("loss", "mse_rgb"), train_config.get("colorfulness_weight", 0.0))
     _draw_missing_grid(checkpoint_path, model, meta)
     grids = []
-    for grid in sorted(checkpoint_path.parent.glob("examples_epoch_*.png")):
-        if int(grid.stem.rsplit("_", 1)[1]) <= meta["epoch"]:
-            shutil.copyfile(grid, folder / grid.name)
-            grids.append(grid.name)
+    for grid in grids_up_to(checkpoint_path.parent, meta["epoch"]):
+        shutil.copyfile(grid, folder / grid.name)
+        grids.append(grid.name)
     card = model_card(folder.name, json.loads((folder / "config.json").read_text()), evaluation, history, grids,
                       config["metrics"].get("examples"), blurb=read_blurb(folder))
     atomic_write_bytes(folder / "README.md", card.encode())

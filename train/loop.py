@@ -116,7 +116,7 @@ def train(cfg, resume=False, show_progress=True, on_epoch=None):
     """Run (or resume) the training described by ``cfg``; returns the run folder.
     on_epoch: called with each epoch's history record (progress reports); if it returns True, the
     run stops after that epoch as at ``max_minutes`` (checkpoint; ``--resume`` continues)."""
-    from .plots import grid_pictures, save_grid, save_loss_curve  # matplotlib only when training
+    from .plots import grid_path, grid_pictures, grids_up_to, save_grid, save_loss_curve  # matplotlib only when training
 
     started = time.monotonic()
     if cfg.amp not in ("none", "bf16"):
@@ -189,8 +189,8 @@ def train(cfg, resume=False, show_progress=True, on_epoch=None):
                 warnings.simplefilter("ignore", UserWarning)
                 for _ in range(start_epoch):
                     scheduler.step()
-        for grid in export_dir.glob("examples_epoch_*.png"):  # the earlier pieces' grids, for this run's later exports
-            if int(grid.stem.rsplit("_", 1)[1]) <= start_epoch and not (out_dir / grid.name).exists():
+        for grid in grids_up_to(export_dir, start_epoch):  # the earlier pieces' grids, for this run's later exports
+            if not (out_dir / grid.name).exists():
                 shutil.copyfile(grid, out_dir / grid.name)
         print(f"resuming from {export_dir} after epoch {start_epoch}: no checkpoint in {out_dir}, so Adam's moments start afresh")
     if cfg.compile:
@@ -268,7 +268,7 @@ def train(cfg, resume=False, show_progress=True, on_epoch=None):
         last = done == cfg.epochs
         out_of_time = (cfg.max_minutes and time.monotonic() - started > 60 * cfg.max_minutes) or done == cfg.stop_after or asked_to_stop
         if done in cfg.grid_epochs or last or out_of_time:
-            save_grid(model, grid_uint8, gray_mean, gray_std, out_dir / f"examples_epoch_{done:04d}.png", done)
+            save_grid(model, grid_uint8, gray_mean, gray_std, grid_path(out_dir, done), done)
         if done % cfg.checkpoint_every == 0 or last or out_of_time or done in cfg.keep_epochs:
             write_checkpoint(checkpoint_path, done)
             atomic_write_bytes(out_dir / "history.json", json.dumps({"epochs": history}, indent=1).encode())

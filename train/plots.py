@@ -1,6 +1,7 @@
 """Pictures of a run: the loss curves and example grids (rows gray / output / original)."""
 
 import threading
+from pathlib import Path
 
 import matplotlib
 
@@ -12,7 +13,7 @@ from PIL import Image  # noqa: E402
 
 from .batches import batch_views, forward_rgb, network_input  # noqa: E402
 
-__all__ = ["save_loss_curve", "save_grid", "grid_image", "grid_pictures"]
+__all__ = ["save_loss_curve", "save_grid", "grid_image", "grid_pictures", "grid_path", "grids_up_to"]
 
 # Matplotlib is not thread-safe (its text layout caches are shared) and runs may train in
 # threads of one process (train.seed_runs): one figure at a time.
@@ -107,3 +108,14 @@ def save_grid(model, rgb_uint8, gray_mean, gray_std, path, epoch=None):
     to_uint8 = lambda t: (t.permute(0, 2, 3, 1).cpu().numpy() * 255).round().clip(0, 255).astype(np.uint8)  # noqa: E731
     gray = np.repeat(to_uint8(y), 3, axis=-1)
     grid_image([list(gray), list(to_uint8(out)), list(rgb_uint8.cpu().numpy())]).save(path)
+
+
+def grid_path(folder, epoch):
+    """``folder/examples_epoch_NNNN.png``: where a run (and its export) keeps the grid of an epoch."""
+    return Path(folder) / f"examples_epoch_{epoch:04d}.png"
+
+
+def grids_up_to(folder, epoch):
+    """The example grids in ``folder`` of epochs up to ``epoch``, in epoch order (a run's later
+    grids are not the export's of an earlier epoch)."""
+    return sorted(p for p in Path(folder).glob("examples_epoch_*.png") if int(p.stem.rsplit("_", 1)[1]) <= epoch)

@@ -43,6 +43,7 @@ from . import loop
 from .bench import bench
 from .checkpoint import load_checkpoint
 from .config import PRESETS, config_from_dict
+from .plots import grids_up_to
 
 __all__ = ["run_device", "unpack", "main"]
 
@@ -171,9 +172,8 @@ def _pack(run_dir, name, checkpoint, out_dir, log):
     archive = out_dir / f"{name}.tar.gz"
     with tarfile.open(archive, "w:gz") as tar:
         tar.add(slim, arcname=loop.CHECKPOINT)
-        for path in sorted(run_dir.glob("examples_epoch_*.png")):
-            if int(path.stem.rsplit("_", 1)[1]) <= epoch:
-                tar.add(path, arcname=path.name)
+        for path in grids_up_to(run_dir, epoch):
+            tar.add(path, arcname=path.name)
     size = archive.stat().st_size
     if size > 16 * 2**20:
         log(f"WARNING: {archive.name} is {size / 2**20:.1f} MiB, over the 16 MiB a file may have to come back")
