@@ -463,7 +463,9 @@ def test_the_default_from_scratch_preset_makes_the_shipped_network_with_its_infe
         assert preset["export"] != "weights/chroma_unet_hints"  # an unfinished piece never replaces the default
         assert (preset["vividness_gain"], preset.get("vividness", 0.0)) == \
             (shipped["inference"]["vividness_gain"], shipped["inference"]["vividness"])
-    # the config's scales reach the export (an export option can still override them)
-    run = loop.train(tiny_config(tmp_path, tiny_data, model="chroma_unet_hints", epochs=1, scales=[1.0, 1.25]), show_progress=False)
+    # the config's scales and default flag reach the export (an export option can still override the scales)
+    run = loop.train(tiny_config(tmp_path, tiny_data, model="chroma_unet_hints", epochs=1, scales=[1.0, 1.25],
+                                 export=str(tmp_path / "w"), export_default=True), show_progress=False)
+    assert colorizer.read_config(tmp_path / "w")["default"] is True
     assert export_run(run / "checkpoint.safetensors", tmp_path / "s", run_eval=False)["inference"]["scales"] == [1.0, 1.25]
     assert "scales" not in export_run(run / "checkpoint.safetensors", tmp_path / "o", run_eval=False, scales=[1.0])["inference"]

@@ -29,7 +29,7 @@ __all__ = ["RESUMABLE_CHANGES", "check_resumable", "save_checkpoint", "load_chec
 # validation only measures).
 RESUMABLE_CHANGES = {"epochs", "max_minutes", "stop_after", "export", "device", "threads", "grid_epochs", "keep_epochs",
                      "checkpoint_every", "working_size", "flip_average", "scales", "vividness", "vividness_beta", "vividness_gain",
-                     "prior_mix", "export_eval_limit", "val_native_data", "val_native_limit",
+                     "prior_mix", "export_eval_limit", "export_default", "val_native_data", "val_native_limit",
                      "keep_best_native"}
 
 

@@ -85,6 +85,7 @@ class TrainConfig:
     stop_after: int = 0  # stop cleanly after this epoch, to run a long job in pieces with --resume (0 = never)
     export: str = ""  # weights folder to export to when the run ends (e.g. weights/seed_cnn)
     export_eval_limit: int = 0  # the export evaluates on at most this many images per test set, evenly spread (0 = all)
+    export_default: bool = False  # mark the export as the model colorizer.load() serves (train.export --default)
     working_size: int = 256  # inference: long side the input is shrunk to (fully convolutional nets)
     flip_average: bool = False  # inference: average the output with the mirrored input's, mirrored back
     scales: list = field(default_factory=lambda: [1.0])  # inference: working sizes (relative) whose outputs are averaged

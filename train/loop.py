@@ -287,5 +287,5 @@ def train(cfg, resume=False, show_progress=True, on_epoch=None):
     if cfg.export and history:
         from .export import export_run
 
-        export_run(out_dir / CHECKPOINT, cfg.export, eval_limit=cfg.export_eval_limit)
+        export_run(out_dir / CHECKPOINT, cfg.export, eval_limit=cfg.export_eval_limit, default=cfg.export_default)
     return out_dir
