@@ -455,14 +455,18 @@ def test_a_regression_run_exports_its_vividness_setting(tmp_path, tiny_data):
 
 
 def test_the_default_from_scratch_preset_makes_the_shipped_network_with_its_inference(tmp_path, tiny_data):
-    shipped = colorizer.read_config(colorizer.weights_dir() / "chroma_unet_hints")
-    for preset in (PRESETS["chroma_hints_scratch"], PRESETS["chroma_hints_scratch_mild"]):
+    default = colorizer.default_model_name()
+    shipped = colorizer.read_config(colorizer.weights_dir() / default)
+    preset = PRESETS["chroma_hints_scratch_mild"]  # one command trains the shipped default from scratch
+    assert (preset["export"], preset["export_default"]) == (f"weights/{default}", True)
+    assert shipped["train_config"]["model"] == preset["model"] and shipped["train_config"]["epochs"] == preset["epochs"]
+    for preset in (PRESETS["chroma_hints_scratch"], preset):
         assert preset["model"] == shipped["architecture"]["name"] and preset["model_kwargs"] == shipped["architecture"]["kwargs"]
         assert (preset["working_size"], preset["flip_average"], preset["scales"]) == \
             (shipped["inference"]["working_size"], shipped["inference"]["flip_average"], shipped["inference"]["scales"])
-        assert preset["export"] != "weights/chroma_unet_hints"  # an unfinished piece never replaces the default
         assert (preset["vividness_gain"], preset.get("vividness", 0.0)) == \
             (shipped["inference"]["vividness_gain"], shipped["inference"]["vividness"])
+    assert not PRESETS["chroma_hints_scratch"].get("export_default")  # the first run's export never replaces the default
     # the config's scales and default flag reach the export (an export option can still override the scales)
     run = loop.train(tiny_config(tmp_path, tiny_data, model="chroma_unet_hints", epochs=1, scales=[1.0, 1.25],
                                  export=str(tmp_path / "w"), export_default=True), show_progress=False)
