@@ -17,8 +17,8 @@ distance from the nearest stroke in luminance (``SUPPORT_Y``) and in automatic c
 (``SUPPORT_CHROMA``): strokes on a bright sky do not re-grade a dark field, nor strokes on the
 apples of a tree its leaves. Then the strokes propagate locally as before, from these colors.
 
-Measured (3 x 3 true-color dabs at random places, the default hint network; ``python -m
-train.stroke_curve``; tuned on two sets of 200 Linnaeus 5 train images at 128 px; with the
+Measured (3 x 3 true-color dabs at random places, the hint network ``chroma_unet_hints``, the
+default then; ``python -m train.stroke_curve``; tuned on two sets of 200 Linnaeus 5 train images at 128 px; with the
 luminance-only gate of that time, see ``colorizer.propagate`` for the numbers now): at 10 / 20
 dabs the gain over automatic rose from +2.35 / +3.33 to +3.03 / +4.10 dB on one train set and
 from +2.31 / +3.24 to +2.92 / +3.98 dB on the other, the worst image unchanged; on 400 test

@@ -117,7 +117,7 @@ PRESETS = {
         "checkpoint_every": 1,
         "out_dir": "runs/chroma",
         "working_size": 32,  # measured best on the app's 128 px examples (shrinking to the training scale)
-        # Measured on the shipped default (CIFAR-10 / Linnaeus 5 test): +0.07 dB on both, for twice
+        # Measured on the then shipped default (CIFAR-10 / Linnaeus 5 test): +0.07 dB on both, for twice
         # the network's time (a small share of the pipeline's at its 32 px working size).
         "flip_average": True,
     },
@@ -286,7 +286,7 @@ PRESETS["chroma_hints_corpus"] = {**PRESETS["chroma_hints_wider_polish"], "init_
                                   "vividness_gain": 1.0, "export_eval_limit": 1000, "out_dir": "runs/hints_corpus2",
                                   "export": "runs/hints_corpus2_export"}
 
-# Issue 17: the default's recipe as one from-scratch run (the chain above, ending with
+# Issue 17: the fine-tuned default's recipe as one from-scratch run (the chain above, ending with
 # chroma_hints_corpus, is its history): the final widths, the PSNR loss with the 0.06
 # colorfulness term from the start, no hints for three images in four, a third of every epoch crops
 # shown at 64 px from Linnaeus 5 at 128 px and the corpus (the clip-art's plain pages made neutral),
