@@ -158,7 +158,7 @@ class Colorizer:
             cbcr_small[hinted] = cbcr_auto[hinted]  # hinted images start from the automatic colors
         cbcr_full = guided_upsample(cbcr_small, y_small, y_full, self.guide_radius, self.guide_eps)
         for i in hinted:  # then the strokes' own colors, at full resolution (re-graded first if many agree)
-            regraded = regrade_to_strokes(y_full[i : i + 1], cbcr_full[i : i + 1], strokes[i])
+            regraded = regrade_to_strokes(y_full[i : i + 1], cbcr_full[i : i + 1], strokes[i], change[i : i + 1])
             cbcr_full[i : i + 1] = propagate_strokes(y_full[i : i + 1], regraded, strokes[i], change[i : i + 1])
         return ycbcr_to_rgb_in_gamut(y_full, cbcr_full)
 

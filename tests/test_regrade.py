@@ -57,7 +57,9 @@ def run(gray, hints):
 
 def test_agreeing_strokes_recolor_the_whole_region_they_sample():
     """Eight teal dabs on the light half: all of it turns teal, not only around the dabs; with
-    one dab fewer than MIN_STROKES, pixels far from every dab keep the automatic colors."""
+    one dab fewer than MIN_STROKES, pixels far from every dab keep the automatic colors. Through
+    the whole pipeline with a network blind to hints, so the re-grade stays out (it follows the
+    network's change) and the many strokes' spread (colorizer.propagate, step 3) carries them."""
     gray = two_regions(128)
     want = chroma([[TEAL]])[0, 0]
     far = (slice(100, 128), slice(64, 128))  # the light half's bottom, >= 50 px below every dab
@@ -88,7 +90,30 @@ def test_strokes_that_disagree_change_nothing_away_from_themselves():
         for dx in range(3):
             for dy in range(3):
                 xs.append(x + dx), ys.append(yy + dy), colors.append([0.1, -0.1] if i % 2 else [-0.1, 0.1])
-    assert regrade_to_strokes(y, cbcr, (np.array(xs), np.array(ys), np.array(colors))) is cbcr
+    assert regrade_to_strokes(y, cbcr, (np.array(xs), np.array(ys), np.array(colors)), agreeing([0.1, -0.1])) is cbcr
+
+
+def agreeing(cbcr, size=32):
+    """A hinted network's change (1 x 2 x size x size) ten times ``cbcr`` everywhere: it goes all
+    the way along any correction toward ``cbcr``'s direction."""
+    return 10.0 * torch.tensor(cbcr, dtype=torch.float32).view(1, 2, 1, 1).expand(1, 2, size, size)
+
+
+def test_the_regrade_goes_only_where_the_network_moves_along_it():
+    """The same agreeing strokes on a flat page: no network change, or one against the strokes,
+    re-grades nothing; one along them, everything; one along them only on the left half of the
+    working grid, only the left half (the right half's far side keeps the automatic chroma)."""
+    y = torch.full((1, 1, 128, 128), 0.5)
+    cbcr = torch.zeros(1, 2, 128, 128)
+    want = [-0.05, -0.08]
+    points = stroke_points(grid_places(MIN_STROKES + 2, (4, 124), (4, 124)), want)
+    for change in (torch.zeros(1, 2, 32, 32), agreeing([0.05, 0.08])):
+        assert torch.equal(regrade_to_strokes(y, cbcr, points, change), cbcr)
+    assert regrade_to_strokes(y, cbcr, points, agreeing(want)).abs().min() > 0.01
+    left_only = agreeing(want).clone()
+    left_only[..., 16:] = 0.0
+    half = regrade_to_strokes(y, cbcr, points, left_only)
+    assert half[..., :56].abs().min() > 0.01 and half[..., 72:].abs().max() < 1e-6
 
 
 def test_the_fit_is_trusted_by_s_over_s_plus_stroke_shrink(monkeypatch):
@@ -99,9 +124,9 @@ def test_the_fit_is_trusted_by_s_over_s_plus_stroke_shrink(monkeypatch):
     y = torch.full((1, 1, 128, 128), 0.5)
     cbcr = torch.zeros(1, 2, 128, 128)
     points = stroke_points(grid_places(MIN_STROKES, (4, 124), (4, 124)), [-0.05, -0.08])
-    shrunk = regrade_to_strokes(y, cbcr, points)
+    shrunk = regrade_to_strokes(y, cbcr, points, agreeing([-0.05, -0.08]))
     monkeypatch.setattr(regrade, "STROKE_SHRINK", 0.0)
-    whole = regrade_to_strokes(y, cbcr, points)
+    whole = regrade_to_strokes(y, cbcr, points, agreeing([-0.05, -0.08]))
     assert whole.abs().min() > 0.01  # the fit is trusted and reaches the whole flat page
     ratio = MIN_STROKES / (MIN_STROKES + STROKE_SHRINK)
     torch.testing.assert_close(shrunk, ratio * whole, rtol=1e-5, atol=1e-7)
