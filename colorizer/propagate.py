@@ -95,7 +95,7 @@ from .edge_aware import domain_transform, geodesic_voronoi
 from .stroke_cells import grid_cells, grid_shape, pixel_strokes, splat, stroke_pixels
 from .upsample import guided_upsample, resize
 
-__all__ = ["PROPAGATION_SIZE", "GATE_SIZE", "MANY_STROKES", "confine_change", "spread_residual", "propagate_strokes"]
+__all__ = ["PROPAGATION_SIZE", "GATE_SIZE", "MANY_STROKES", "share_along", "confine_change", "spread_residual", "propagate_strokes"]
 
 PROPAGATION_SIZE = 256  # long side of the propagation grid; the recursive filter is O(pixels)
 SIGMA_S = 0.12  # spatial reach of the filter, as a fraction of the grid's long side
@@ -145,6 +145,13 @@ def _cell_votes(y_full, flat, correction, grid):
     return seeds, cell_correction, np.bincount(inverse, weights=y_stroke) / counts, cell_trust / counts, groups.max() + 1
 
 
+def share_along(change, toward):
+    """How far ``change`` goes along ``toward`` (both 2 x h x w chroma arrays), per pixel, clipped to
+    [0, 1]: nothing against it or across it, never more than all of it. 1e-4 = (0.01 chroma)^2: a
+    ``toward`` much smaller than that lets almost nothing through."""
+    return np.clip((change * toward).sum(0) / ((toward**2).sum(0) + 1e-4), 0.0, 1.0)
+
+
 def confine_change(y_full, cbcr_full, change_small, flat, correction):
     """The hinted network's change, kept only as far as the strokes vouch for it.
 
@@ -174,9 +181,7 @@ def confine_change(y_full, cbcr_full, change_small, flat, correction):
     gate = cell_trust[nearest] * np.exp(-distance / reach - ((y - cell_y[nearest]) / LUMA_STEP) ** 2)
     toward = cell_correction[nearest].transpose(2, 0, 1)  # 2 x g x g'
     change = resize(change_small.float(), grid)[0].double().numpy()
-    # 1e-4 = (0.01 chroma)^2: a correction much smaller than that lets almost nothing through
-    share = np.clip((change * toward).sum(0) / ((toward**2).sum(0) + 1e-4), 0.0, 1.0)
-    return torch.from_numpy((gate * share * toward).astype(np.float32))[None], y_gate
+    return torch.from_numpy((gate * share_along(change, toward) * toward).astype(np.float32))[None], y_gate
 
 
 def spread_residual(y, stack, area, sigma_s=SIGMA_S, sigma_r=SIGMA_R, reach=REACH):

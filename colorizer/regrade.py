@@ -63,7 +63,7 @@ worst image -0.49 -> -0.17 dB.
 import numpy as np
 import torch
 
-from .propagate import GATE_SIZE, MANY_STROKES
+from .propagate import GATE_SIZE, MANY_STROKES, share_along
 from .stroke_cells import grid_cells, grid_shape, pixel_strokes, stroke_pixels
 from .upsample import resize
 
@@ -135,19 +135,21 @@ def regrade_to_strokes(y_full, cbcr_full, points, change_small, min_strokes=MIN_
         return cbcr_full
     trust *= strokes / (strokes + STROKE_SHRINK)
     # support on the gate grid (pixels x strokes stays small for any number of strokes)
-    y_gate = resize(y_full.float(), grid)[0, 0].double().numpy()
-    cbcr_gate = resize(cbcr_full.float(), grid)[0].double().numpy()
-    distance = (((y_gate.reshape(-1, 1) - stroke_y) / SUPPORT_Y) ** 2
-                + (((cbcr_gate.reshape(2, -1).T[:, None, :] - auto) / SUPPORT_CHROMA) ** 2).sum(-1))
+    y_gate = resize(y_full.float(), grid).double()
+    cbcr_gate = resize(cbcr_full.float(), grid).double()
+    distance = (((y_gate.reshape(-1, 1).numpy() - stroke_y) / SUPPORT_Y) ** 2
+                + (((cbcr_gate.reshape(2, -1).T[:, None, :].numpy() - auto) / SUPPORT_CHROMA) ** 2).sum(-1))
     support = np.exp(-distance.min(1)).reshape(grid)
-    # how far the network's own hinted change goes along the fitted correction, as in
-    # colorizer.propagate.confine_change (1e-4 = (0.01 chroma)^2)
-    fitted_gate = params[0] * cbcr_gate + params[1:3, None, None] + params[3:, None, None] * (y_gate - 0.5)
-    change = resize(change_small.float(), grid)[0].double().numpy()
-    share = np.clip((change * fitted_gate).sum(0) / ((fitted_gate**2).sum(0) + 1e-4), 0.0, 1.0)
+    # as far as the network's own hinted change goes along the fitted correction
+    share = share_along(resize(change_small.float(), grid)[0].double().numpy(), _fitted(params, cbcr_gate, y_gate)[0].numpy())
     weight = torch.from_numpy((trust * support * share).reshape(1, 1, *grid).astype(np.float32))
     weight = resize(weight, (height, width)) if grid != (height, width) else weight
-    shift = torch.tensor(params[1:3], dtype=cbcr_full.dtype).view(1, 2, 1, 1)
-    slope = torch.tensor(params[3:], dtype=cbcr_full.dtype).view(1, 2, 1, 1)
-    fitted = float(params[0]) * cbcr_full + shift + slope * (y_full.to(cbcr_full) - 0.5)
-    return cbcr_full + weight.to(cbcr_full) * fitted
+    return cbcr_full + weight.to(cbcr_full) * _fitted(params, cbcr_full, y_full)
+
+
+def _fitted(params, cbcr, y):
+    """The fitted correction ``a x cbcr + b + c x (y - 0.5)`` (params a, b_cb, b_cr, c_cb, c_cr):
+    cbcr N x 2 x H x W, y N x 1 x H x W (torch); in cbcr's dtype."""
+    shift = torch.tensor(params[1:3], dtype=cbcr.dtype).view(1, 2, 1, 1)
+    slope = torch.tensor(params[3:], dtype=cbcr.dtype).view(1, 2, 1, 1)
+    return float(params[0]) * cbcr + shift + slope * (y.to(cbcr) - 0.5)
