@@ -13,6 +13,7 @@ from PIL import Image
 
 from colorizer.metrics import colorfulness
 from train import corpus
+from train.debian import fetch
 from train.corpus_images import (MIN_COLORFULNESS, MIN_CONTENT, background_for, dhash, near_duplicate, prepare,
                                  split_of)
 from train.data import load_source
@@ -132,7 +133,7 @@ def _fake_package(tmp_path):
 @needs_dpkg
 def test_build_from_a_fake_deb_writes_what_the_loader_reads(tmp_path):
     cache, source = _fake_package(tmp_path)
-    root, version = corpus.fetch("fake-art", cache)  # the .deb is there already: nothing is downloaded
+    root, version = fetch("fake-art", cache)  # the .deb is there already: nothing is downloaded
     assert version == "1.0-1" and (root / "usr/share/pics/p00.png").exists()
     items, stats = corpus.build([source], {"fake-art": root}, 32, workers=1, log=lambda *a: None)
     count = stats["fake-art"]
@@ -181,7 +182,7 @@ def test_sketch_eval_prepares_the_clip_art_test_files_at_a_size_the_archives_lac
     cache, source = _fake_package(tmp_path)
     monkeypatch.setenv("COLORIZER_CACHE", str(cache))
     monkeypatch.setattr(corpus, "SOURCES", (source,))
-    root, _ = corpus.fetch("fake-art", cache)
+    root, _ = fetch("fake-art", cache)
     items, _ = corpus.build([source], {"fake-art": root}, 48, workers=1, log=lambda *a: None)
     expected = np.stack([image for split, _, _, image in items if split == "test"])
     assert not (cache / "corpus/corpus-48.tar.gz").exists()
@@ -196,3 +197,32 @@ def test_kinds_name_the_photo_and_clipart_sources():
     assert set(photos) | set(cliparts) == {s.package for s in corpus.SOURCES}
     with pytest.raises(ValueError):
         corpus.sources_of_kind("emoji")
+
+
+@needs_dpkg
+def test_a_later_archive_leaves_the_corpus_as_it_was_and_reads_qt_bundles(tmp_path, monkeypatch):
+    from .test_rcc import _bundle
+
+    cache, source = _fake_package(tmp_path)
+    root = tmp_path / "bundled"
+    (root / "usr/share/app").mkdir(parents=True)
+    (root / "DEBIAN").mkdir()
+    (root / "DEBIAN/control").write_text("Package: fake-bundled\nVersion: 2.0-1\nArchitecture: all\n"
+                                         "Maintainer: Nobody <nobody@example.org>\nDescription: bundled pictures\n")
+    pictures = {f"app/pics/b{i}.png": _png(_smooth(60 + i)) for i in range(4)}
+    pictures["app/pics/copy.png"] = _png(_smooth(10))  # the corpus's p00: an exact duplicate across archives
+    (root / "usr/share/app/pics.rcc").write_bytes(_bundle(pictures, compress={"app/pics/b0.png"}))
+    subprocess.run(["dpkg-deb", "--build", "--root-owner-group", str(root), str(cache / "debs/fake-bundled_2.0-1_all.deb")],
+                   check=True, capture_output=True)
+    later = corpus.Source("fake-bundled", "photo", "test", ("*/app/pics/*.png",), archive="later", rcc=True)
+    monkeypatch.setenv("COLORIZER_CACHE", str(cache))
+    monkeypatch.setattr(corpus, "SOURCES", (source,))
+    assert corpus.main(["--out", str(tmp_path / "alone"), "--sizes", "16", "--workers", "1"]) == 0
+    monkeypatch.setattr(corpus, "SOURCES", (source, later))
+    assert corpus.archives() == ["corpus", "later"]
+    assert corpus.main(["--out", str(tmp_path / "both"), "--sizes", "16", "--workers", "1"]) == 0
+    assert (tmp_path / "both/corpus-16.tar.gz").read_bytes() == (tmp_path / "alone/corpus-16.tar.gz").read_bytes()
+    with tarfile.open(tmp_path / "both/later-16.tar.gz") as tar:
+        assert len(tar.getnames()) == 4 and all("/fake-bundled/" in name for name in tar.getnames())
+    entry = json.loads((tmp_path / "both/corpus.json").read_text())["sources"]["fake-bundled"]
+    assert (entry["archive"], entry["kept"], entry["exact_duplicate"]) == ("later", 4, 1)

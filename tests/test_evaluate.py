@@ -170,7 +170,25 @@ def test_suite_evaluates_each_set_at_its_size_with_corpus_rows(tmp_path, tree, t
     without = suite_sets(tmp_path / "none.tar.gz", data_dir=data, examples_dir=examples, independent_dir=tmp_path / "none",
                          log=notes.append)
     assert [prefix for prefix, _, _ in without] == ["cifar10 (32 px)", "linnaeus5 (32 px)", "linnaeus5 (128 px)", "emoji (48 px)"]
-    assert "none.tar.gz" in notes[0] and "train.independent" in notes[1]
+    assert "corpus-128" not in notes[0] and "none.tar.gz" in notes[0] and "train.independent" in notes[-1]
+
+
+def test_a_later_corpus_archive_gets_a_row_of_its_own(tmp_path, tree, tiny_corpus):
+    import shutil
+
+    from train.corpus import write_archive
+    from train.evaluate import evaluate_suite, suite_sets
+
+    data, examples = _suite_folders(tmp_path, tree, {"emoji_a.png": (200, 40, 40)})
+    corpus = tmp_path / "corpus" / "corpus-128.tar.gz"
+    corpus.parent.mkdir()
+    shutil.copy(tiny_corpus, corpus)
+    image = np.full((128, 128, 3), (30, 90, 200), dtype=np.uint8)
+    write_archive([("test", "gcompris-qt-data", f"{i:016x}", image) for i in range(3)], corpus.with_name("gcompris-128.tar.gz"))
+    sets = suite_sets(corpus, data_dir=data, examples_dir=examples, independent_dir=tmp_path / "none")
+    assert [prefix for prefix, _, _ in sets][3:5] == ["corpus ", "gcompris "]
+    table = evaluate_suite(colorizer.load(weights(tmp_path / "w", "chroma_unet", zero_head=True)), sets)
+    assert table["gcompris"]["images"] == 3 and table["corpus photo (pooled)"]["images"] == 9
 
 
 def test_suite_adds_a_row_per_kind_of_independent_pictures_each_at_its_own_size(tmp_path, tree, capsys):

@@ -33,6 +33,8 @@ def test_corpus_packages_pool_by_kind_and_the_limit_keeps_every_class(tmp_path, 
     sets = native_sets([str(tiny_big), str(corpus)])
     assert {row: images.shape for row, images in sets.items()} == \
         {source_name(tiny_big): (6, 96, 96, 3), "corpus photo": (4, 40, 40, 3), "corpus clipart": (8, 40, 40, 3)}
+    later = make_tree(tmp_path / "later", size=40, n_train=1, n_test=2, classes=("gcompris-qt-data",))
+    assert {row: len(images) for row, images in native_sets([str(later)]).items()} == {"gcompris photo": 2}
     limited = native_sets([str(tiny_big)], limit=2)[source_name(tiny_big)]
     tests = load_source(str(tiny_big), "test", None).images  # sky 0-2, grass 3-5: every third keeps one of each
     assert np.array_equal(limited, tests[[0, 3]])

@@ -4,14 +4,16 @@
 
 1. ``apt-get download`` each package of :data:`SOURCES` (nothing is installed) into
    ``<cache>/debs`` and unpack it with ``dpkg-deb -x`` into ``<cache>/unpacked/<package>-<version>``
-   (``<cache>`` is ``$COLORIZER_CACHE`` or ``~/.cache/colorizer``, outside git);
+   (``<cache>`` is ``$COLORIZER_CACHE`` or ``~/.cache/colorizer``, outside git), extracting Qt
+   resource bundles where a source's pictures are in them (:mod:`train.debian`);
 2. pick each source's image files by path (curation: what is a picture, what is an icon, a diagram,
    a sprite sheet or text), turn each into squares (:mod:`train.corpus_images`), drop exact
    duplicates (sha256), near duplicates (dHash), tiny, near-gray and undecodable ones;
 3. split each kept file into train or test by its sha256 (:func:`train.corpus_images.split_of`),
    so a file never changes split, and all squares of one file go to the same split;
 4. write ``corpus-<size>.tar.gz`` (``train|test/<package>/<sha16>[-<k>].png``, the layout
-   :mod:`train.data` reads; byte-identical on a rebuild) and ``corpus.json`` (per source: package,
+   :mod:`train.data` reads; byte-identical on a rebuild), the same for each later archive of
+   :data:`SOURCES` (``gcompris-<size>.tar.gz``), and ``corpus.json`` (per source: package,
    version, kind, licence, counts and why files were dropped) into ``<cache>/corpus`` or ``--out``.
 
 The class of an image is its package. :data:`SOURCES` says which are photographs ("photo") and
@@ -40,8 +42,9 @@ from PIL import Image
 
 from .corpus_images import HASH_SIDE, near_duplicate, prepare, split_of
 from .data import default_cache_dir, default_corpus
+from .debian import bundles_unpacked, fetch
 
-__all__ = ["Source", "SOURCES", "SKIPPED", "sources_of_kind", "fetch", "collect", "build", "write_archive", "main"]
+__all__ = ["Source", "SOURCES", "SKIPPED", "archives", "sources_of_kind", "collect", "build", "write_archive", "main"]
 
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".webp")
 
@@ -55,6 +58,11 @@ class Source:
     crops:  many multi-scale crops per file (few, large photographs and paintings)
     test_fraction: share of files (by content hash) in the test split; 0.4 for the photo
         packages, which have about a dozen files each, so that each has test files
+    archive: the archives it is written to (``<archive>-<size>.tar.gz``): sources added after a
+        model was trained on ``corpus`` go to archives of their own, so that ``corpus`` stays
+        byte-identical and that model's preset still trains it
+    rcc:    its pictures are inside Qt resource bundles (:mod:`train.rcc`); the patterns apply to
+        ``<bundle name>/<path inside the bundle>``
     """
 
     package: str
@@ -64,6 +72,8 @@ class Source:
     exclude: tuple = ()
     crops: bool = False
     test_fraction: float = 0.1
+    archive: str = "corpus"
+    rcc: bool = False
 
 
 SOURCES = (
@@ -103,6 +113,19 @@ SOURCES = (
     # its one photograph (a nuthatch on a trunk); the others are renders or a recolored night sky
     Source("lomiri-wallpapers-20.04", "photo", "CC-BY-SA-3.0 (debian/copyright)",
            ("usr/share/backgrounds/Kleiber_*.jpg",), crops=True, test_fraction=0.4),
+    # Added 2026-12-07, in an archive of its own: the photographs of GCompris's activities (Wikimedia
+    # Commons pictures of animals, fish, monuments, landscapes, tools, wind mills, instruments, the
+    # sea floor): hundreds of scenes where the photo packages above have two dozen. Not its puzzle
+    # pieces (details, paintings, babyshapes), drawings, icons or the gray Braille pictures
+    Source("gcompris-qt-data", "photo", "per file in debian/copyright: public domain, CC-BY, CC-BY-SA or GPL-3",
+           tuple(f"*/gcompris/src/activities/{d}/*.webp" for d in (
+               "categorization/resource/images/fishes", "categorization/resource/images/monuments",
+               "categorization/resource/images/others", "categorization/resource/images/renewable",
+               "categorization/resource/images/tools", "erase/resource", "explore_farm_animals/resource/animals",
+               "explore_monuments/resource/*", "explore_world_animals/resource/animals",
+               "explore_world_music/resource/music"))
+           + ("*/gcompris/src/activities/clickgame/resource/sea*.webp",),  # the sea floors, not the fish sprites
+           crops=True, test_fraction=0.2, archive="gcompris", rcc=True),
 )
 
 # Looked at and left out, with why (printed by the builder and copied into train/CORPUS.md).
@@ -113,7 +136,13 @@ SKIPPED = {
     "ukui-wallpapers": "no photographs: 12 renders and illustrations (a calla, a goldfish, dunes, ribbons)",
     "sway-backgrounds": "no photographs: one blue logo render at 8 sizes",
     "lomiri-wallpapers": "no photographs: the Ubuntu 'warty' render (its photographs are in the -16.04 and -20.04 packages)",
+    "stellarium-data": "a dozen landscape panoramas cut into strips with a transparent sky, and planet renders",
 }
+
+
+def archives() -> list[str]:
+    """Names of the archives :data:`SOURCES` are written to, ``corpus`` first."""
+    return list(dict.fromkeys(s.archive for s in SOURCES))
 
 
 def sources_of_kind(kind: str) -> list[str]:
@@ -123,29 +152,7 @@ def sources_of_kind(kind: str) -> list[str]:
     return [s.package for s in SOURCES if s.kind == kind]
 
 
-# --- fetching ---------------------------------------------------------------------------------
-
-
-def fetch(package: str, cache: Path) -> tuple[Path, str]:
-    """(unpacked folder, version) of a Debian package: ``apt-get download`` once, ``dpkg-deb -x`` once.
-
-    Raises RuntimeError with apt's message if the package cannot be downloaded."""
-    debs = cache / "debs"
-    debs.mkdir(parents=True, exist_ok=True)
-    found = sorted(debs.glob(f"{package}_*.deb"))
-    if not found:
-        run = subprocess.run(["apt-get", "download", package], cwd=debs, capture_output=True, text=True)
-        found = sorted(debs.glob(f"{package}_*.deb"))
-        if run.returncode != 0 or not found:
-            raise RuntimeError(f"apt-get download {package} failed: {(run.stderr or run.stdout).strip()[-300:]}")
-    deb = found[-1]
-    version = subprocess.run(["dpkg-deb", "-f", str(deb), "Version"], check=True, capture_output=True, text=True).stdout.strip()
-    target = cache / "unpacked" / f"{package}-{version.replace(':', '_')}"
-    if not (target / ".complete").exists():
-        target.mkdir(parents=True, exist_ok=True)
-        subprocess.run(["dpkg-deb", "-x", str(deb), str(target)], check=True)
-        (target / ".complete").write_text(deb.name)
-    return target, version
+# --- picking ---------------------------------------------------------------------------------
 
 
 def _matches(rel: str, pattern: str) -> bool:
@@ -274,19 +281,24 @@ def main(argv=None) -> int:
             continue
         try:
             roots[source.package], versions[source.package] = fetch(source.package, cache)
+            if source.rcc:
+                roots[source.package] = bundles_unpacked(roots[source.package])
             sources.append(source)
         except (RuntimeError, subprocess.CalledProcessError, OSError) as e:
             print(f"skipped {source.package}: {e}")
     items, stats = build(sources, roots, sizes[0], workers=args.workers)
     out.mkdir(parents=True, exist_ok=True)
-    for size in sizes:
-        write_archive(items, out / f"corpus-{size}.tar.gz", size)
+    archive_of = {s.package: s.archive for s in sources}
+    written = []
+    for archive in dict.fromkeys(archive_of.values()):
+        for size in sizes:
+            written.append(out / f"{archive}-{size}.tar.gz")
+            write_archive([item for item in items if archive_of[item[1]] == archive], written[-1], size)
     manifest = {"sizes": sizes, "skipped": SKIPPED, "sources": {
         s.package: {"version": versions[s.package], "kind": s.kind, "licence": s.licence, "crops": s.crops,
-                    "test_fraction": s.test_fraction, **stats[s.package]} for s in sources}}
+                    "test_fraction": s.test_fraction, "archive": s.archive, **stats[s.package]} for s in sources}}
     (out / "corpus.json").write_text(json.dumps(manifest, indent=2))
-    print(f"\nwrote {', '.join(str(out / f'corpus-{s}.tar.gz') for s in sizes)} and corpus.json "
-          f"({len(items)} images) in {time.time() - start:.0f} s\n")
+    print(f"\nwrote {', '.join(map(str, written))} and corpus.json ({len(items)} images) in {time.time() - start:.0f} s\n")
     print("| source | kind | version | train files / images | test files / images | dropped |")
     print("| --- | --- | --- | ---: | ---: | --- |")
     for s in sources:

@@ -73,10 +73,10 @@ def default_cache_dir() -> Path:
     return Path(env) if env else Path.home() / ".cache" / "colorizer"
 
 
-def default_corpus() -> Path:
-    """Where ``python -m train.corpus`` writes the 128 px corpus archive by default (its 64 px
-    one and ``corpus.json`` lie beside it)."""
-    return default_cache_dir() / "corpus" / "corpus-128.tar.gz"
+def default_corpus(archive: str = "corpus") -> Path:
+    """Where ``python -m train.corpus`` writes a 128 px archive of the corpus by default (``corpus``,
+    or a later one such as ``gcompris``; the 64 px ones and ``corpus.json`` lie beside it)."""
+    return default_cache_dir() / "corpus" / f"{archive}-128.tar.gz"
 
 
 def content_key(path) -> str:

@@ -11,7 +11,8 @@ returns the gray image as RGB.
 
 ``--suite`` evaluates the standard sets instead, each at its own size through the pipeline
 (:func:`suite_sets`): CIFAR-10 test (32 px), Linnaeus 5 test at 32 and at 128 px, each corpus test
-source (128 px) with the photo and clip-art sources also pooled, the app's emoji examples, and
+source (128 px) with the photo and clip-art sources also pooled (a later archive, GCompris's
+photographs, a row of its own), the app's emoji examples, and
 the independent pictures of :mod:`train.independent` (sample images of Python packages, never
 trained on, each at its own size, a row per kind).
 ``--panels OUT.png`` writes gray | model... | original for corpus test photos and clip-art.
@@ -155,7 +156,7 @@ def suite_sets(corpus=None, data_dir=DATA_DIR, examples_dir=EXAMPLES_DIR, indepe
     the size it goes through the pipeline. The corpus (default :func:`default_corpus`) and the
     independent pictures (default :func:`train.independent.default_dir`: files of many sizes, a row
     per kind) are left out with a note if they have not been built."""
-    from .corpus import sources_of_kind  # the corpus builder knows which packages are photographs
+    from .corpus import SOURCES, archives, sources_of_kind  # the builder knows which packages are photographs
     from .independent import kinds
 
     data_dir = Path(data_dir)
@@ -163,11 +164,15 @@ def suite_sets(corpus=None, data_dir=DATA_DIR, examples_dir=EXAMPLES_DIR, indepe
             for name, archive, size in (("cifar10", "cifar10-images.tar.gz", 32), ("linnaeus5", "linnaeus5-32.tar.gz", 32),
                                         ("linnaeus5", "linnaeus5-128.tar.gz", 128))]
     corpus = Path(corpus) if corpus else default_corpus()
-    if corpus.exists():
-        groups = {"photo (pooled)": sources_of_kind("photo"), "clipart (pooled)": sources_of_kind("clipart")}
-        sets.append(("corpus ", corpus_test_set(corpus), groups))
-    else:
-        log(f"note: no corpus at {corpus} (build it with python -m train.corpus); its rows are left out")
+    for archive in archives():  # later archives lie beside the corpus: rows of their own, never pooled with it
+        path = corpus.with_name(corpus.name.replace("corpus-", f"{archive}-", 1))
+        if not path.exists():
+            log(f"note: no corpus archive at {path} (build it with python -m train.corpus); its rows are left out")
+            continue
+        packages = [s.package for s in SOURCES if s.archive == archive]
+        groups = {f"{kind} (pooled)": [p for p in sources_of_kind(kind) if p in packages] for kind in ("photo", "clipart")}
+        groups = {name: members for name, members in groups.items() if len(members) > 1}
+        sets.append((f"{archive} ", corpus_test_set(path), groups or None))
     files = sorted(Path(examples_dir).glob("emoji_*.png"))
     images = [np.asarray(colorizer.open_image(f).convert("RGB")) for f in files]
     sets.append((f"emoji ({images[0].shape[0]} px)", ImageSet([f.name for f in files], np.stack(images), ["emoji"] * len(files)), None))
@@ -190,7 +195,7 @@ def evaluate_suite(model, sets, mode="full", limit=0):
             continue
         rows = evaluate(model, image_set, mode=mode, limit=limit, groups=groups, pooled=None)
         if groups is None:  # one source: the row is the set's
-            table[prefix] = next(iter(rows.values()))
+            table[prefix.rstrip()] = next(iter(rows.values()))
         else:
             table.update({f"{prefix}{name}": row for name, row in rows.items()})
     return table

@@ -10,7 +10,7 @@ each source of ``val_native_data`` at its own size the way the export will serve
 reports: PSNR beside the gray baseline, colorfulness ratio, share below gray, hue accuracy.
 
 Rows: one per source, except the Debian artwork corpus, whose classes are packages: one row per
-kind (photo, clip-art), as the suite pools them.
+archive and kind ("corpus photo", "corpus clipart", "gcompris photo"), as the suite pools them.
 """
 
 import numpy as np
@@ -27,19 +27,19 @@ __all__ = ["native_sets", "validate_native", "best_native_epoch", "NATIVE_KEYS"]
 # long as colorizing), kept small: the history holds every epoch.
 NATIVE_KEYS = ("psnr", "psnr_gray", "colorfulness_ratio", "below_gray", "hue_accuracy")
 
-_KIND_OF_PACKAGE = {s.package: s.kind for s in SOURCES}
+_ROW_OF_PACKAGE = {s.package: f"{s.archive} {s.kind}" for s in SOURCES}
 
 
 def native_sets(sources, limit=0):
     """{row name: N x H x W x 3 uint8} from the test split of each source at its own size (all
-    images of a source must share it): a row per source, a row per kind for the corpus's packages;
+    images of a source must share it): a row per source, a row per archive and kind for the corpus's packages;
     at most ``limit`` images a row (0 = all), every k-th, so that all classes stay represented."""
     rows = {}
     for source in sources:
         image_set = load_source(source, "test", None)
         for name, image in zip(image_set.names, image_set.images):
-            kind = _KIND_OF_PACKAGE.get(name.split("_")[0])
-            rows.setdefault(f"corpus {kind}" if kind else source_name(source), []).append(image)
+            row = _ROW_OF_PACKAGE.get(name.split("_")[0])
+            rows.setdefault(row or source_name(source), []).append(image)
     sets = {}
     for row, images in rows.items():
         step = -(-len(images) // limit) if limit else 1

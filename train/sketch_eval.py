@@ -128,11 +128,12 @@ def corpus_clip_art(size=128, limit=0):
 
     From the corpus archive of that size (``python -m train.corpus`` writes 128 and 64 px); with
     no archive of that size the test files are prepared anew at ``size`` from the packages
-    (``train.corpus.fetch`` and ``build``, under a minute once unpacked): a 128 px picture
+    (``train.debian.fetch`` and ``train.corpus.build``, under a minute once unpacked): a 128 px picture
     upscaled would have blurred outlines, and a drawing's 2-pixel lines cover a share of the
     picture that shrinks with its size. The files are the same by content hash; near-duplicate
     filtering at another size may keep a few more or fewer."""
-    from .corpus import SOURCES, build, fetch, sources_of_kind
+    from .corpus import SOURCES, build, sources_of_kind
+    from .debian import fetch
     from .data import default_cache_dir, default_corpus, load_sources, of_classes
 
     archive = default_corpus().with_name(f"corpus-{size}.tar.gz")
