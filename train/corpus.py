@@ -291,9 +291,10 @@ def main(argv=None) -> int:
     archive_of = {s.package: s.archive for s in sources}
     written = []
     for archive in dict.fromkeys(archive_of.values()):
+        archive_items = [item for item in items if archive_of[item[1]] == archive]
         for size in sizes:
             written.append(out / f"{archive}-{size}.tar.gz")
-            write_archive([item for item in items if archive_of[item[1]] == archive], written[-1], size)
+            write_archive(archive_items, written[-1], size)
     manifest = {"sizes": sizes, "skipped": SKIPPED, "sources": {
         s.package: {"version": versions[s.package], "kind": s.kind, "licence": s.licence, "crops": s.crops,
                     "test_fraction": s.test_fraction, "archive": s.archive, **stats[s.package]} for s in sources}}

@@ -67,9 +67,9 @@ def extract_rcc(bundle: Path, target: Path) -> int:
     """Write every file of ``bundle`` under ``target`` (its path inside the bundle); the count."""
     count = 0
     for rel, blob in rcc_files(Path(bundle).read_bytes()):
-        out = Path(target, rel)
         if ".." in PurePosixPath(rel).parts:
             raise RccError(f"{rel}: a path leaving the bundle's folder")
+        out = Path(target, rel)
         out.parent.mkdir(parents=True, exist_ok=True)
         out.write_bytes(blob)
         count += 1
