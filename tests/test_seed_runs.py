@@ -13,7 +13,8 @@ from PIL import Image
 import colorizer
 from train import seed_runs
 from train.checkpoint import save_checkpoint
-from train.config import PRESETS, config_from_dict
+from train.config import config_from_dict
+from train.presets import PRESETS
 from train.export import export_run
 
 

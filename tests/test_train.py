@@ -14,7 +14,8 @@ from train import loop
 from train.__main__ import main as train_main
 from train.batches import epoch_generator, gray_stats, network_input
 from train.checkpoint import init_weights
-from train.config import PRESETS, TrainConfig, parse_args
+from train.config import TrainConfig, parse_args
+from train.presets import PRESETS
 from train.card import read_blurb
 from train.export import export_run
 

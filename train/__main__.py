@@ -3,7 +3,8 @@
 import sys
 
 from .checkpoint import CheckpointError
-from .config import PRESETS, parse_args
+from .config import parse_args
+from .presets import PRESETS
 from .loop import TrainingDiverged, train
 
 

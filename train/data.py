@@ -67,6 +67,9 @@ def source_name(path) -> str:
     return name
 
 
+DATA_DIR = Path(__file__).resolve().parents[2] / "shared" / "data"  # the shared data sets: ../shared/data beside the repo
+
+
 def default_cache_dir() -> Path:
     """``$COLORIZER_CACHE`` if set, else ``~/.cache/colorizer`` (outside the repository)."""
     env = os.environ.get("COLORIZER_CACHE")

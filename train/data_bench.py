@@ -11,9 +11,8 @@ import tempfile
 import time
 from pathlib import Path
 
-from .data import SPLITS, load_sources
+from .data import DATA_DIR, SPLITS, load_sources
 
-DATA_DIR = Path(__file__).resolve().parents[1].parent / "shared" / "data"  # ../shared/data beside the repo
 DEFAULT_DATA = [DATA_DIR / name for name in ("cifar10-images.tar.gz", "linnaeus5-32.tar.gz", "linnaeus5-128.tar.gz")]
 COLD_TARGET_S, WARM_TARGET_S = 30.0, 2.0
 

@@ -42,7 +42,8 @@ from colorizer.weights import atomic_write_bytes
 from . import loop
 from .bench import bench
 from .checkpoint import load_checkpoint
-from .config import PRESETS, config_from_dict
+from .config import config_from_dict
+from .presets import PRESETS
 from .plots import grids_up_to
 
 __all__ = ["run_device", "unpack", "main"]
