@@ -175,7 +175,7 @@ PRESETS["chroma_hints_scratch_photos"] = {**PRESETS["chroma_hints_scratch_mild"]
 # Issue 17: the photos recipe with the first from-scratch run's colorfulness term (0.03 -> 0.06).
 # GCompris's photographs cured the blotches and loud landscapes that the 0.06 term had brought on
 # 128 px photos, but with them at 0.03 the cartoons came out pale (60 epochs: emoji colorfulness
-# ratio 0.49 against the default's 0.79, -1.43 dB): this run asks whether the cured data affords
+# ratio 0.51 against the default's 0.79, -1.29 dB): this run asks whether the cured data affords
 # the louder term. Same data, same 60-epoch cosine; exports to its own folder.
 PRESETS["chroma_hints_scratch_photos_vivid"] = {**PRESETS["chroma_hints_scratch_photos"], "colorfulness_weight": 0.06,
                                                 "out_dir": "runs/hints_scratch_photos_vivid",
