@@ -146,6 +146,10 @@ def model_card(name, config, evaluation, history, grids, examples=None, blurb=No
         f" {config['normalization']['gray_std']:.3f} (scheme `{config['normalization']['scheme']}`)."
         f" Stored as {config.get('dtype', 'float32')}"
         + (f" (float16 changed validation PSNR by {metrics['float16_psnr_change']:+.4f} dB)." if "float16_psnr_change" in metrics else ".")
+        + (f" BatchNorm statistics: the plain mean over {tc['precise_bn']} training batches of"
+           f" {tc.get('extra_size') or tc.get('image_size', 32) if tc.get('extra_train_data') else tc.get('image_size', 32)} px"
+           " pictures (`train.precise_bn`), not the running averages (the validation of epochs recorded without it used those)."
+           if tc.get("precise_bn") else "")
         + (" Inference averages the network's output with its output for the mirrored input, mirrored back."
            if config.get("inference", {}).get("flip_average") else "")
         + (f" Without hints, it also averages the outputs at {', '.join(f'{s:g}x' for s in config['inference']['scales'][1:])}"

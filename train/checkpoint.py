@@ -26,11 +26,11 @@ __all__ = ["RESUMABLE_CHANGES", "check_resumable", "save_checkpoint", "load_chec
 
 # Settings that may differ between a run and its resumption; all others must match. None of them
 # alters the training itself (the inference settings are only recorded, for the export; the native
-# validation only measures).
+# validation only measures; precise_bn sets statistics that training mode never reads).
 RESUMABLE_CHANGES = {"epochs", "max_minutes", "stop_after", "export", "device", "threads", "grid_epochs", "keep_epochs",
                      "checkpoint_every", "working_size", "flip_average", "scales", "vividness", "vividness_beta", "vividness_gain",
                      "prior_mix", "export_eval_limit", "export_default", "val_native_data", "val_native_limit",
-                     "keep_best_native"}
+                     "keep_best_native", "precise_bn"}
 
 
 def describe_base(path):

@@ -41,6 +41,9 @@ class TrainConfig:
     val_native_limit: int = 400  # at most this many of those images a row, evenly spread (0 = all)
     keep_best_native: bool = False  # keep the epoch whose native rows gain most over gray on average (rows weighted
     # equally) as <out_dir>/best_native.safetensors: a snapshot to export should the schedule's tail do worse at that size
+    precise_bn: int = 0  # > 0: before each validation, BatchNorm's running statistics become the plain mean over this
+    # many batches of the extra set's crops at extra_size (the main set's without one): train.precise_bn. The momentum
+    # average they replace is the last ~10 batches', 32 or 64 px at random. The training itself is unchanged
     epoch_images: int = 0  # train each epoch on this many main-set images (the extra set in proportion), 0 = all:
     # short epochs, so that a slow CPU checkpoints (and can stop) often
     # normalization of the gray input

@@ -27,8 +27,9 @@ from .checkpoint import check_resumable, describe_base, init_weights, load_check
 from .data import load_sources, of_classes, validation_images
 from .lineart import gray_class_pages, white_pages
 from .native_val import best_native_epoch, native_sets, validate_native
+from .precise_bn import precise_bn_inputs, recalibrate_bn
 
-__all__ = ["train", "TrainingDiverged"]
+__all__ = ["train", "load_data", "validate", "TrainingDiverged"]
 
 CHECKPOINT = "checkpoint.safetensors"
 BEST_NATIVE = "best_native.safetensors"  # keep_best_native's snapshot
@@ -112,6 +113,16 @@ def epoch_batches(n_main, n_extra, cfg, epoch, fixed_order, device):
     return [(pool, view) for (pool, _), view in zip(batches, views)]
 
 
+def load_data(cfg):
+    """(main training ImageSet, validation images, extra set or None) of ``cfg``, as N x H x W x 3
+    uint8. Larger images for scale variety are kept at twice their crops' size and cropped each epoch."""
+    train_set = of_classes(load_sources(cfg.data, "train", cfg.image_size), cfg.classes)
+    val_images = validation_images(cfg.data, cfg.image_size, cfg.classes, cfg.val_limit)
+    extra = gray_class_pages(load_sources(cfg.extra_train_data, "train", 2 * (cfg.extra_size or cfg.image_size)),
+                             cfg.extra_gray_pages).images if cfg.extra_train_data else None
+    return train_set, val_images, extra
+
+
 def train(cfg, resume=False, show_progress=True, on_epoch=None):
     """Run (or resume) the training described by ``cfg``; returns the run folder.
     on_epoch: called with each epoch's history record (progress reports); if it returns True, the
@@ -132,12 +143,8 @@ def train(cfg, resume=False, show_progress=True, on_epoch=None):
         torch.set_num_threads(cfg.threads)
     out_dir = Path(cfg.out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
-    train_set = of_classes(load_sources(cfg.data, "train", cfg.image_size), cfg.classes)
-    val_images = validation_images(cfg.data, cfg.image_size, cfg.classes, cfg.val_limit)
-    # Larger images for scale variety are kept at twice their crops' size and cropped each epoch.
+    train_set, val_images, extra = load_data(cfg)
     extra_size = cfg.extra_size or cfg.image_size
-    extra = gray_class_pages(load_sources(cfg.extra_train_data, "train", 2 * extra_size), cfg.extra_gray_pages).images \
-        if cfg.extra_train_data else None
     gray_mean, gray_std = gray_stats(train_set.images, cfg.normalization)
 
     torch.manual_seed(cfg.seed)
@@ -201,6 +208,7 @@ def train(cfg, resume=False, show_progress=True, on_epoch=None):
     val_uint8 = torch.from_numpy(val_images).to(device)
     extra_uint8 = torch.from_numpy(extra).to(device) if extra is not None else None
     grid_uint8 = grid_pictures(val_uint8)
+    bn_pool = (extra_uint8, extra_size, 0.25) if extra_uint8 is not None else (train_uint8, cfg.image_size, 0.6)
     graphed = GraphedEpochs(model, optimizer, cfg, train_uint8, val_uint8, fixed_order, gray_mean, gray_std) if cfg.cuda_graph else None
     normalization = {"gray_mean": gray_mean, "gray_std": gray_std, "scheme": cfg.normalization}
     native = native_sets(cfg.val_native_data, cfg.val_native_limit) if cfg.val_native_data else None
@@ -248,6 +256,8 @@ def train(cfg, resume=False, show_progress=True, on_epoch=None):
                 f"loss became {train_loss_sum} in epoch {epoch + 1}; stopped, "
                 + (f"last good checkpoint kept at {checkpoint_path}" if checkpoint_path.exists() else "no checkpoint was written yet")
             )
+        if cfg.precise_bn:  # statistics for the size pictures are used at, not the last batches' (train.precise_bn)
+            recalibrate_bn(model, precise_bn_inputs(model, cfg, *bn_pool, epoch, gray_mean, gray_std, lambda x: memory_layout(x, cfg)))
         val_loss_sum, val_loss, val_mse, val_psnr = (graphed.validate() if graphed else
                                                       validate(model, val_uint8, cfg, gray_mean, gray_std))
         if native:  # the pipeline runs on the CPU in float32, whatever the run trains on
@@ -260,7 +270,7 @@ def train(cfg, resume=False, show_progress=True, on_epoch=None):
             "train_loss_sum": train_loss_sum, "val_loss_sum": val_loss_sum,
             "train_loss": train_loss_sum / n_batches, "val_loss": val_loss,
             "val_mse": val_mse, "val_psnr": val_psnr, "seconds": time.monotonic() - tick,
-            **({"native": native_rows} if native else {}),
+            **({"native": native_rows} if native else {}), **({"precise_bn": cfg.precise_bn} if cfg.precise_bn else {}),
         })
         epochs.set_postfix(train=f"{train_loss_sum:.4f}", val=f"{val_loss_sum:.4f}", psnr=f"{val_psnr:.2f}")
         asked_to_stop = bool(on_epoch and on_epoch(history[-1]))
