@@ -3,14 +3,17 @@ trains the same weights and a later recalibration of a run without them gives th
 
 import dataclasses
 import json
+from pathlib import Path
 
 import numpy as np
 import pytest
 import torch
 from safetensors.torch import load_file
 
+import colorizer
 from train import loop
 from train.export import export_run
+from train.presets import PRESETS
 from train.precise_bn import main, recalibrate_bn, recalibrate_run
 
 from .test_train import tiny_config
@@ -67,3 +70,8 @@ def test_the_command_says_what_it_cannot_do(tmp_path, capsys):
     assert main(["chroma_hints_scratch_photos", f"--out_dir={tmp_path}"]) == 2
     assert "no such checkpoint" in capsys.readouterr().err
 
+
+@pytest.mark.parametrize("preset", ["chroma_hints_scratch_mild", "chroma_hints_scratch_photos"])
+def test_a_shipped_model_has_the_statistics_its_preset_computes(preset):
+    shipped = colorizer.read_config(colorizer.weights_dir() / Path(PRESETS[preset]["export"]).name)["train_config"]
+    assert shipped.get("precise_bn", 0) == PRESETS[preset].get("precise_bn", 0)
