@@ -147,7 +147,7 @@ def model_card(name, config, evaluation, history, grids, examples=None, blurb=No
         f" Stored as {config.get('dtype', 'float32')}"
         + (f" (float16 changed validation PSNR by {metrics['float16_psnr_change']:+.4f} dB)." if "float16_psnr_change" in metrics else ".")
         + (f" BatchNorm statistics: the plain mean over {tc['precise_bn']} training batches of"
-           f" {tc.get('extra_size') or tc.get('image_size', 32) if tc.get('extra_train_data') else tc.get('image_size', 32)} px"
+           f" {(tc.get('extra_train_data') and tc.get('extra_size')) or tc.get('image_size', 32)} px"
            " pictures (`train.precise_bn`), not the running averages (the validation of epochs recorded without it used those)."
            if tc.get("precise_bn") else "")
         + (" Inference averages the network's output with its output for the mirrored input, mirrored back."

@@ -27,7 +27,7 @@ from .checkpoint import check_resumable, describe_base, init_weights, load_check
 from .data import load_sources, of_classes, validation_images
 from .lineart import gray_class_pages, white_pages
 from .native_val import best_native_epoch, native_sets, validate_native
-from .precise_bn import precise_bn_inputs, recalibrate_bn
+from .precise_bn import precise_bn_inputs, recalibrate_bn, statistics_pool
 
 __all__ = ["train", "load_data", "validate", "TrainingDiverged"]
 
@@ -208,7 +208,7 @@ def train(cfg, resume=False, show_progress=True, on_epoch=None):
     val_uint8 = torch.from_numpy(val_images).to(device)
     extra_uint8 = torch.from_numpy(extra).to(device) if extra is not None else None
     grid_uint8 = grid_pictures(val_uint8)
-    bn_pool = (extra_uint8, extra_size, 0.25) if extra_uint8 is not None else (train_uint8, cfg.image_size, 0.6)
+    bn_pool = statistics_pool(cfg, train_uint8, extra_uint8)
     graphed = GraphedEpochs(model, optimizer, cfg, train_uint8, val_uint8, fixed_order, gray_mean, gray_std) if cfg.cuda_graph else None
     normalization = {"gray_mean": gray_mean, "gray_std": gray_std, "scheme": cfg.normalization}
     native = native_sets(cfg.val_native_data, cfg.val_native_limit) if cfg.val_native_data else None

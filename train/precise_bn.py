@@ -46,7 +46,7 @@ from colorizer.weights import atomic_write_bytes
 
 from .batches import augment, batch_views, epoch_generator, network_input
 
-__all__ = ["recalibrate_bn", "precise_bn_inputs", "recalibrate_run"]
+__all__ = ["recalibrate_bn", "statistics_pool", "precise_bn_inputs", "recalibrate_run"]
 
 
 @torch.no_grad()
@@ -69,6 +69,14 @@ def recalibrate_bn(model, inputs):
         m.momentum = momentum
     model.eval()
     return count
+
+
+def statistics_pool(cfg, main_uint8, extra_uint8):
+    """(pictures, crop size, smallest crop scale) that ``precise_bn`` draws from: the extra set
+    (kept at twice ``extra_size``) as training crops it, else the main set at ``image_size``."""
+    if extra_uint8 is not None:
+        return extra_uint8, cfg.extra_size or cfg.image_size, 0.25
+    return main_uint8, cfg.image_size, 0.6
 
 
 def precise_bn_inputs(model, cfg, pool_uint8, size, min_scale, epoch, gray_mean, gray_std, layout=lambda x: x):
@@ -113,8 +121,7 @@ def recalibrate_run(cfg):
     train_set, val_images, extra = load_data(cfg)
     norm = meta["normalization"]
     gray_mean, gray_std = norm["gray_mean"], norm["gray_std"]
-    pool = (torch.from_numpy(extra), cfg.extra_size or cfg.image_size, 0.25) if extra is not None else \
-        (torch.from_numpy(train_set.images), cfg.image_size, 0.6)
+    pool = statistics_pool(cfg, torch.from_numpy(train_set.images), None if extra is None else torch.from_numpy(extra))
     epoch = meta["epoch"]
     recalibrate_bn(model, precise_bn_inputs(model, cfg, *pool, epoch - 1, gray_mean, gray_std, lambda x: memory_layout(x, cfg)))
     record = next(h for h in meta["history"] if h["epoch"] == epoch)
