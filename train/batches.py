@@ -18,7 +18,7 @@ from colorizer.sketch import page_mask
 
 from .lineart import drawing_views
 
-__all__ = ["gray_stats", "split_color", "batch_views", "augment", "epoch_generator", "network_input", "forward_rgb", "colorfulness_torch", "loss_fn",
+__all__ = ["gray_stats", "split_color", "batch_views", "augment", "MIN_CROP_SCALE", "EXTRA_MIN_CROP_SCALE", "epoch_generator", "network_input", "forward_rgb", "colorfulness_torch", "loss_fn",
            "training_prior"]
 
 
@@ -78,6 +78,12 @@ def epoch_generator(seed, epoch, stream=0):
     """A CPU generator whose draws depend only on (seed, epoch, stream): resuming at any epoch
     reproduces the uninterrupted run without saving RNG state."""
     return torch.Generator().manual_seed((seed * 1_000_003 + epoch) * 7 + stream)
+
+
+# Smallest crop of augment, as a share of the short side: the main set's 32 px thumbnails keep most of
+# the picture; the extra set (kept at twice its crop size) gives crops from a quarter of it to all.
+MIN_CROP_SCALE = 0.6
+EXTRA_MIN_CROP_SCALE = 0.25
 
 
 def augment(rgb_uint8, out_size, min_scale, generator):

@@ -22,7 +22,7 @@ from tqdm import tqdm
 from colorizer.models import create_model
 from colorizer.weights import atomic_write_bytes
 
-from .batches import augment, batch_views, epoch_generator, forward_rgb, gray_stats, loss_fn, network_input, training_prior
+from .batches import EXTRA_MIN_CROP_SCALE, MIN_CROP_SCALE, augment, batch_views, epoch_generator, forward_rgb, gray_stats, loss_fn, network_input, training_prior
 from .checkpoint import check_resumable, describe_base, init_weights, load_checkpoint, load_export, save_checkpoint
 from .data import load_sources, of_classes, validation_images
 from .lineart import gray_class_pages, white_pages
@@ -237,7 +237,7 @@ def train(cfg, resume=False, show_progress=True, on_epoch=None):
         for pool, index in tqdm(batches, leave=False, disable=not show_progress, unit="batch", dynamic_ncols=True):
             rgb_uint8 = (train_uint8 if pool == 0 else extra_uint8)[index]
             if cfg.augment:
-                rgb_uint8 = augment(rgb_uint8, cfg.image_size if pool == 0 else extra_size, 0.6 if pool == 0 else 0.25, g)
+                rgb_uint8 = augment(rgb_uint8, cfg.image_size if pool == 0 else extra_size, MIN_CROP_SCALE if pool == 0 else EXTRA_MIN_CROP_SCALE, g)
             rgb, y, cbcr = batch_views(model, rgb_uint8)
             x = memory_layout(network_input(model, y, gray_mean, gray_std, cbcr, g if cfg.hints else None, cfg.hints_none), cfg)
             with torch.autocast(device.type, dtype=torch.bfloat16, enabled=amp):

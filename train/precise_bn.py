@@ -44,7 +44,7 @@ from safetensors.torch import save
 
 from colorizer.weights import atomic_write_bytes
 
-from .batches import augment, batch_views, epoch_generator, network_input
+from .batches import EXTRA_MIN_CROP_SCALE, MIN_CROP_SCALE, augment, batch_views, epoch_generator, network_input
 
 __all__ = ["recalibrate_bn", "statistics_pool", "precise_bn_inputs", "recalibrate_run"]
 
@@ -75,8 +75,8 @@ def statistics_pool(cfg, main_uint8, extra_uint8):
     """(pictures, crop size, smallest crop scale) that ``precise_bn`` draws from: the extra set
     (kept at twice ``extra_size``) as training crops it, else the main set at ``image_size``."""
     if extra_uint8 is not None:
-        return extra_uint8, cfg.extra_size or cfg.image_size, 0.25
-    return main_uint8, cfg.image_size, 0.6
+        return extra_uint8, cfg.extra_size or cfg.image_size, EXTRA_MIN_CROP_SCALE
+    return main_uint8, cfg.image_size, MIN_CROP_SCALE
 
 
 def precise_bn_inputs(model, cfg, pool_uint8, size, min_scale, epoch, gray_mean, gray_std, layout=lambda x: x):
