@@ -20,6 +20,7 @@ from PIL import Image
 
 from .bins import TEMPERATURE, decode
 from .color import rgb_to_ycbcr_torch, to_gray, ycbcr_to_rgb_in_gamut
+from .held_out import held_out_hints, held_out_trust
 from .hints import hint_channels, parse_hints
 from .images import open_image
 from .models import accepts_hints
@@ -154,6 +155,13 @@ class Colorizer:
             # for it, on top of the automatic colors (colorizer.propagate).
             cbcr_auto = self._chroma(self._views(y_full, y_small, None, mode), vividness)
             change = (cbcr_small - cbcr_auto) / self._gain(vividness)  # vividness is for the automatic colors, not the strokes'
+            for i in hinted:  # a few strokes: as far as the change foresees each stroke left out (colorizer.held_out)
+                held_out = held_out_hints(strokes[i], (y_full.shape[-1], y_full.shape[-2]), size)
+                if held_out is not None:
+                    without, alone = held_out
+                    out_without = self._network(y_small[i : i + 1].expand(len(without), -1, -1, -1), without)
+                    change_without = (self._chroma(out_without, vividness) - cbcr_auto[i : i + 1]) / self._gain(vividness)
+                    change[i] *= held_out_trust(change_without, alone, cbcr_auto[i : i + 1])
             cbcr_small = cbcr_small.clone()  # the network's output may be a view
             cbcr_small[hinted] = cbcr_auto[hinted]  # hinted images start from the automatic colors
         cbcr_full = guided_upsample(cbcr_small, y_small, y_full, self.guide_radius, self.guide_eps)
