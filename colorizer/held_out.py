@@ -32,19 +32,16 @@ import numpy as np
 import torch
 
 from .hints import hint_channels
-from .propagate import GATE_SIZE, MANY_STROKES
-from .stroke_cells import grid_cells, grid_shape, pixel_strokes
+from .propagate import MANY_STROKES, gate_strokes
+from .stroke_cells import point_pixels
 
 __all__ = ["point_strokes", "held_out_hints", "held_out_trust"]
 
 
 def point_strokes(points, height, width):
     """The stroke of each hint point: ``parse_hints`` output (xs, ys in input pixels) -> K int64,
-    the 8-connected group of gate-grid cells it falls in (as ``colorizer.propagate`` counts them)."""
-    xs, ys, _ = points
-    flat = np.clip(np.asarray(ys, dtype=np.int64), 0, height - 1) * width + np.clip(np.asarray(xs, dtype=np.int64), 0, width - 1)
-    grid = grid_shape(height, width, GATE_SIZE)
-    return pixel_strokes(grid_cells(flat, height, width, grid), grid)
+    the 8-connected group of gate-grid cells it falls in (``propagate.gate_strokes``)."""
+    return gate_strokes(point_pixels(points, height, width), height, width)
 
 
 def held_out_hints(points, size, working_shape):

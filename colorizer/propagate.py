@@ -96,7 +96,7 @@ from .edge_aware import domain_transform, geodesic_voronoi
 from .stroke_cells import grid_cells, grid_shape, pixel_strokes, splat, stroke_pixels
 from .upsample import guided_upsample, resize
 
-__all__ = ["PROPAGATION_SIZE", "GATE_SIZE", "MANY_STROKES", "share_along", "confine_change", "spread_residual", "propagate_strokes"]
+__all__ = ["PROPAGATION_SIZE", "GATE_SIZE", "MANY_STROKES", "gate_strokes", "share_along", "confine_change", "spread_residual", "propagate_strokes"]
 
 PROPAGATION_SIZE = 256  # long side of the propagation grid; the recursive filter is O(pixels)
 SIGMA_S = 0.12  # spatial reach of the filter, as a fraction of the grid's long side
@@ -111,6 +111,13 @@ PIXEL_STEP = 0.15  # a stroke pixel this much brighter or darker than its stroke
 MANY_STROKES = 6  # separate strokes (8-connected on the gate grid) from which the strokes are many:
 SIGMA_S_MANY = 0.4  # ... then each region takes its strokes' residual through and through: the
 REACH_MANY = 0.1  # filter reaches 0.4 long sides and a stroke pulls fully from its first pixels
+
+
+def gate_strokes(flat, height, width):
+    """The stroke of each stroke pixel (K flat indices into H x W): the 8-connected group of cells
+    of the gate grid (long side ``GATE_SIZE``) it falls in, K int64 numbered from 0."""
+    grid = grid_shape(height, width, GATE_SIZE)
+    return pixel_strokes(grid_cells(flat, height, width, grid), grid)
 
 
 def _group_medians(values, groups):
@@ -216,8 +223,7 @@ def propagate_strokes(y_full, cbcr_full, points, change_small=None, size=PROPAGA
         change = guided_upsample(confined, y_gate, y_grid)[0].numpy()
     residual = correction - change.reshape(2, -1)[:, grid_cells(flat, height, width, grid)].T  # what the strokes still ask for
     stack, area = splat(flat, np.concatenate([residual, np.ones((len(flat), 1))], 1), height, width, grid)
-    gate_grid = grid_shape(height, width, GATE_SIZE)
-    many = pixel_strokes(grid_cells(flat, height, width, gate_grid), gate_grid).max() + 1 >= MANY_STROKES
+    many = gate_strokes(flat, height, width).max() + 1 >= MANY_STROKES
     sigma_s, reach = (SIGMA_S_MANY, REACH_MANY) if many else (SIGMA_S, REACH)
     spread = spread_residual(y_grid[0, 0].numpy(), stack, area, sigma_s=sigma_s, reach=reach)
     delta = torch.from_numpy((change + spread).astype(np.float32))[None]

@@ -63,8 +63,8 @@ worst image -0.49 -> -0.17 dB.
 import numpy as np
 import torch
 
-from .propagate import GATE_SIZE, MANY_STROKES, share_along
-from .stroke_cells import grid_cells, grid_shape, pixel_strokes, stroke_pixels
+from .propagate import GATE_SIZE, MANY_STROKES, gate_strokes, share_along
+from .stroke_cells import grid_shape, stroke_pixels
 from .upsample import resize
 
 __all__ = ["MIN_STROKES", "STROKE_SHRINK", "regrade_to_strokes"]
@@ -118,7 +118,7 @@ def regrade_to_strokes(y_full, cbcr_full, points, change_small, min_strokes=MIN_
     if len(flat) == 0:
         return cbcr_full
     grid = grid_shape(height, width, GATE_SIZE)
-    groups = pixel_strokes(grid_cells(flat, height, width, grid), grid)
+    groups = gate_strokes(flat, height, width)
     strokes = groups.max() + 1
     if strokes < min_strokes:
         return cbcr_full

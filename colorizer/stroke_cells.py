@@ -10,7 +10,7 @@ import numpy as np
 
 from .regions import connected_regions
 
-__all__ = ["stroke_pixels", "stroke_groups", "pixel_strokes", "grid_shape", "grid_cells", "splat"]
+__all__ = ["point_pixels", "stroke_pixels", "stroke_groups", "pixel_strokes", "grid_shape", "grid_cells", "splat"]
 
 
 def stroke_groups(mask):
@@ -22,13 +22,19 @@ def stroke_groups(mask):
     return groups
 
 
+def point_pixels(points, height, width):
+    """``parse_hints`` output (xs, ys in input pixels) -> K flat indices into H x W (int64), one per
+    point, out-of-image points clamped to the border."""
+    xs, ys, _ = points
+    return np.clip(np.asarray(ys, dtype=np.int64), 0, height - 1) * width + np.clip(np.asarray(xs, dtype=np.int64), 0, width - 1)
+
+
 def stroke_pixels(points, height, width):
     """``parse_hints`` output (xs, ys in input pixels, cbcr K x 2) -> the stroke pixels (K' sorted
     flat indices into H x W, int64; out-of-image points clamped to the border) and their Cb Cr
     (K' x 2 float64), the points on one pixel averaged."""
-    xs, ys, cbcr = points
-    flat = np.clip(np.asarray(ys, dtype=np.int64), 0, height - 1) * width + np.clip(np.asarray(xs, dtype=np.int64), 0, width - 1)
-    flat, inverse, counts = np.unique(flat, return_inverse=True, return_counts=True)
+    cbcr = points[2]
+    flat, inverse, counts = np.unique(point_pixels(points, height, width), return_inverse=True, return_counts=True)
     mean = np.stack([np.bincount(inverse, weights=cbcr[:, c], minlength=len(flat)) for c in range(2)], 1) / counts[:, None]
     return flat, mean
 
