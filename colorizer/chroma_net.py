@@ -20,12 +20,26 @@ from .models import register
 __all__ = ["ChromaUNet", "ChromaUNetHints", "ChromaBinsHints", "LineArtUNet"]
 
 
-def conv_bn(c_in, c_out, stride=1):
-    return nn.Sequential(nn.Conv2d(c_in, c_out, 3, stride=stride, padding=1, bias=False), nn.BatchNorm2d(c_out), nn.ReLU(inplace=True))
+NORM_GROUPS = 8  # GroupNorm's groups: every width of the shipped networks is a multiple of 8
 
 
-def block(c_in, c_out):
-    return nn.Sequential(conv_bn(c_in, c_out), conv_bn(c_out, c_out))
+def normalization(norm, channels):
+    """``"batch"``: BatchNorm (statistics of the training batches, frozen at inference);
+    ``"group"``: GroupNorm (each picture's own statistics, the same in training and inference)."""
+    if norm == "batch":
+        return nn.BatchNorm2d(channels)
+    if norm == "group":
+        return nn.GroupNorm(NORM_GROUPS, channels)
+    raise ValueError(f"norm must be 'batch' or 'group', not {norm!r}")
+
+
+def conv_bn(c_in, c_out, stride=1, norm="batch"):
+    return nn.Sequential(nn.Conv2d(c_in, c_out, 3, stride=stride, padding=1, bias=False), normalization(norm, c_out),
+                         nn.ReLU(inplace=True))
+
+
+def block(c_in, c_out, norm="batch"):
+    return nn.Sequential(conv_bn(c_in, c_out, norm=norm), conv_bn(c_out, c_out, norm=norm))
 
 
 @register("chroma_unet")
@@ -37,18 +51,18 @@ class ChromaUNet(nn.Module):
     size_multiple = 8
     in_channels = 1
 
-    def __init__(self, widths=(16, 32, 64, 192), context=False):
+    def __init__(self, widths=(16, 32, 64, 192), context=False, norm="batch"):
         super().__init__()
         c0, c1, c2, c3 = widths
         # Convolutions whose input is a concatenation, and its parts' widths in order: training
         # needs them to start a wider network from a narrower one (``train.checkpoint.init_weights``).
         self.concat_inputs = {"dec2.0.0": (c3, c2), "dec1.0.0": (c2, c1), "dec0.0": (c1, c0)}
         self.stem = nn.Sequential(nn.Conv2d(self.in_channels, c0, 3, padding=1), nn.ReLU(inplace=True))
-        self.enc1 = nn.Sequential(conv_bn(c0, c1, stride=2), block(c1, c1))  # 1/2
-        self.enc2 = block(c1, c2)  # 1/4
-        self.enc3 = block(c2, c3)  # 1/8
-        self.dec2 = block(c3 + c2, c2)
-        self.dec1 = block(c2 + c1, c1)
+        self.enc1 = nn.Sequential(conv_bn(c0, c1, stride=2, norm=norm), block(c1, c1, norm))  # 1/2
+        self.enc2 = block(c1, c2, norm)  # 1/4
+        self.enc3 = block(c2, c3, norm)  # 1/8
+        self.dec2 = block(c3 + c2, c2, norm)
+        self.dec1 = block(c2 + c1, c1, norm)
         self.dec0 = nn.Sequential(nn.Conv2d(c1 + c0, c0, 3, padding=1), nn.ReLU(inplace=True))
         self.head = nn.Conv2d(c0, 2, 1)
         # Optional global context (Iizuka et al. 2016's fusion layer): the 1/8 features' mean over

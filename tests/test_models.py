@@ -45,3 +45,20 @@ def test_fully_convolutional_networks_take_other_sizes(name):
     m = model.size_multiple
     out = model(torch.randn(1, model.in_channels, 3 * m, 5 * m))
     assert out.shape[-2:] == (3 * m, 5 * m)
+
+
+def test_group_norm_sees_each_picture_alone():
+    """norm="group": no running statistics to pick between sizes; a picture's output does not depend
+    on its batch mates, and training mode computes what inference does."""
+    torch.manual_seed(0)
+    model = create_model("chroma_unet_hints", widths=[16, 64, 128, 256], norm="group")
+    batch_norm = create_model("chroma_unet_hints", widths=[16, 64, 128, 256])
+    assert not any(isinstance(m, torch.nn.modules.batchnorm._BatchNorm) for m in model.modules())
+    assert not any("running" in key for key in model.state_dict())
+    assert sum(p.numel() for p in model.parameters()) == sum(p.numel() for p in batch_norm.parameters())
+    x = torch.randn(3, model.in_channels, 24, 40)
+    alone = model.train()(x[:1])
+    assert torch.allclose(model(x)[:1], alone, atol=1e-5)
+    assert torch.allclose(model.eval()(x[:1]), alone, atol=1e-5)
+    with pytest.raises(ValueError, match="norm must be"):
+        create_model("chroma_unet", norm="layer")

@@ -443,6 +443,19 @@ def test_a_bin_run_exports_the_decoding_its_config_names(tmp_path, tiny_data):
     assert colorizer.load(tmp_path / "bins").prior_mix == 0.05
 
 
+def test_a_group_norm_run_exports_a_network_the_pipeline_serves(tmp_path, tiny_data):
+    preset = PRESETS["chroma_hints_scratch_photos_gn"]
+    assert preset["model_kwargs"]["norm"] == "group" and not preset["precise_bn"]  # no statistics to compute
+    assert preset["export"] != PRESETS["chroma_hints_scratch_photos"]["export"] and not preset["export_default"]
+    run = loop.train(tiny_config(tmp_path, tiny_data, model="chroma_unet_hints", epochs=1,
+                                 model_kwargs={"widths": [8, 16, 16, 32], "norm": "group"}), show_progress=False)
+    config = export_run(run / "checkpoint.safetensors", tmp_path / "gn", run_eval=False)
+    assert config["architecture"]["kwargs"]["norm"] == "group"
+    assert "(norm group)" in (tmp_path / "gn" / "README.md").read_text()
+    rgb = np.asarray(colorizer.load(tmp_path / "gn").colorize(Image.new("RGB", (45, 30), (200, 100, 50))))
+    assert rgb.shape == (30, 45, 3)
+
+
 def test_a_regression_run_exports_its_vividness_setting(tmp_path, tiny_data):
     run = loop.train(tiny_config(tmp_path, tiny_data, model="chroma_unet_hints", epochs=1, vividness_gain=1.0, vividness=0.2),
                      show_progress=False)
