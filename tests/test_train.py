@@ -17,7 +17,7 @@ from train.checkpoint import init_weights
 from train.config import TrainConfig, parse_args
 from train.presets import PRESETS
 from train.card import read_blurb
-from train.export import export_run
+from train.export import export_run, main as export_main
 
 from .tiny_trees import make_tree
 
@@ -443,14 +443,15 @@ def test_a_bin_run_exports_the_decoding_its_config_names(tmp_path, tiny_data):
     assert colorizer.load(tmp_path / "bins").prior_mix == 0.05
 
 
-def test_a_group_norm_run_exports_a_network_the_pipeline_serves(tmp_path, tiny_data):
+def test_a_group_norm_run_exports_a_network_the_pipeline_serves(tmp_path, tiny_data, capsys):
     preset = PRESETS["chroma_hints_scratch_photos_gn"]
     assert preset["model_kwargs"]["norm"] == "group" and not preset["precise_bn"]  # no statistics to compute
     assert preset["export"] != PRESETS["chroma_hints_scratch_photos"]["export"] and not preset["export_default"]
     run = loop.train(tiny_config(tmp_path, tiny_data, model="chroma_unet_hints", epochs=1,
                                  model_kwargs={"widths": [8, 16, 16, 32], "norm": "group"}), show_progress=False)
-    config = export_run(run / "checkpoint.safetensors", tmp_path / "gn", run_eval=False)
-    assert config["architecture"]["kwargs"]["norm"] == "group"
+    assert export_main([str(run / "checkpoint.safetensors"), str(tmp_path / "gn"), "--no-eval"]) == 0
+    assert "1 epochs, not evaluated (--no-eval)" in capsys.readouterr().out  # not "validation PSNR nan dB"
+    assert colorizer.read_config(tmp_path / "gn")["architecture"]["kwargs"]["norm"] == "group"
     assert "(norm group)" in (tmp_path / "gn" / "README.md").read_text()
     rgb = np.asarray(colorizer.load(tmp_path / "gn").colorize(Image.new("RGB", (45, 30), (200, 100, 50))))
     assert rgb.shape == (30, 45, 3)

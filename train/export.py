@@ -265,7 +265,9 @@ def main(argv=None):
     except ValueError as e:
         print(f"error: {e}", file=sys.stderr)
         return 1
-    print(f"exported {args.folder}: {config['epochs']} epochs, validation PSNR {config['metrics'].get('val_psnr', float('nan')):.2f} dB")
+    psnr = config["metrics"].get("val_psnr")  # the test evaluation's; none with --no-eval
+    print(f"exported {args.folder}: {config['epochs']} epochs, "
+          + (f"validation PSNR {psnr:.2f} dB" if psnr is not None else "not evaluated (--no-eval)"))
     return 0
 
 
