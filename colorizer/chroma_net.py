@@ -33,13 +33,13 @@ def normalization(norm, channels):
     raise ValueError(f"norm must be 'batch' or 'group', not {norm!r}")
 
 
-def conv_bn(c_in, c_out, stride=1, norm="batch"):
+def conv_norm(c_in, c_out, stride=1, norm="batch"):
     return nn.Sequential(nn.Conv2d(c_in, c_out, 3, stride=stride, padding=1, bias=False), normalization(norm, c_out),
                          nn.ReLU(inplace=True))
 
 
 def block(c_in, c_out, norm="batch"):
-    return nn.Sequential(conv_bn(c_in, c_out, norm=norm), conv_bn(c_out, c_out, norm=norm))
+    return nn.Sequential(conv_norm(c_in, c_out, norm=norm), conv_norm(c_out, c_out, norm=norm))
 
 
 @register("chroma_unet")
@@ -58,7 +58,7 @@ class ChromaUNet(nn.Module):
         # needs them to start a wider network from a narrower one (``train.checkpoint.init_weights``).
         self.concat_inputs = {"dec2.0.0": (c3, c2), "dec1.0.0": (c2, c1), "dec0.0": (c1, c0)}
         self.stem = nn.Sequential(nn.Conv2d(self.in_channels, c0, 3, padding=1), nn.ReLU(inplace=True))
-        self.enc1 = nn.Sequential(conv_bn(c0, c1, stride=2, norm=norm), block(c1, c1, norm))  # 1/2
+        self.enc1 = nn.Sequential(conv_norm(c0, c1, stride=2, norm=norm), block(c1, c1, norm))  # 1/2
         self.enc2 = block(c1, c2, norm)  # 1/4
         self.enc3 = block(c2, c3, norm)  # 1/8
         self.dec2 = block(c3 + c2, c2, norm)

@@ -71,6 +71,19 @@ def test_the_command_says_what_it_cannot_do(tmp_path, capsys):
     assert "no such checkpoint" in capsys.readouterr().err
 
 
+def test_a_network_without_batch_norm_is_refused_statistics(tmp_path, tiny_data):
+    """GroupNorm has no statistics to set: a run or a recalibration asking for them stops with a
+    clear error instead of running its batches for nothing and carding statistics it lacks."""
+    gn = dict(model="chroma_unet_hints", model_kwargs={"widths": [8, 16, 16, 32], "norm": "group"}, epochs=1)
+    with pytest.raises(ValueError, match="has none: use --precise_bn=0"):
+        loop.train(tiny_config(tmp_path / "a", tiny_data, precise_bn=2, **gn), show_progress=False)
+    assert not (tmp_path / "a" / "checkpoint.safetensors").exists()
+    run = loop.train(tiny_config(tmp_path / "b", tiny_data, **gn), show_progress=False)
+    with pytest.raises(ValueError, match="has none: use --precise_bn=0"):
+        recalibrate_run(tiny_config(tmp_path / "b", tiny_data, precise_bn=2, **gn))
+    assert "precise_bn" not in json.loads((run / "history.json").read_text())["epochs"][-1]
+
+
 @pytest.mark.parametrize("preset", ["chroma_hints_scratch_mild", "chroma_hints_scratch_photos"])
 def test_a_shipped_model_has_the_statistics_its_preset_computes(preset):
     shipped = colorizer.read_config(colorizer.weights_dir() / Path(PRESETS[preset]["export"]).name)["train_config"]

@@ -27,7 +27,7 @@ from .checkpoint import check_resumable, describe_base, init_weights, load_check
 from .data import load_sources, of_classes, validation_images
 from .lineart import gray_class_pages, white_pages
 from .native_val import best_native_epoch, native_sets, validate_native
-from .precise_bn import precise_bn_inputs, recalibrate_bn, statistics_pool
+from .precise_bn import check_statistics, precise_bn_inputs, recalibrate_bn, statistics_pool
 
 __all__ = ["train", "load_data", "validate", "TrainingDiverged"]
 
@@ -149,6 +149,7 @@ def train(cfg, resume=False, show_progress=True, on_epoch=None):
 
     torch.manual_seed(cfg.seed)
     model = create_model(cfg.model, **cfg.model_kwargs)
+    check_statistics(cfg, model)
     if model.task == "sketch":  # a drawing's page is white (train.lineart)
         for images in (train_set.images, val_images):
             white_pages(images)

@@ -46,7 +46,19 @@ from colorizer.weights import atomic_write_bytes
 
 from .batches import EXTRA_MIN_CROP_SCALE, MIN_CROP_SCALE, augment, batch_views, epoch_generator, network_input
 
-__all__ = ["recalibrate_bn", "statistics_pool", "precise_bn_inputs", "recalibrate_run"]
+__all__ = ["batch_norm_layers", "check_statistics", "recalibrate_bn", "statistics_pool", "precise_bn_inputs", "recalibrate_run"]
+
+
+def batch_norm_layers(model):
+    """The model's BatchNorm layers (none in a GroupNorm network: nothing for precise_bn to set)."""
+    return [m for m in model.modules() if isinstance(m, torch.nn.modules.batchnorm._BatchNorm)]
+
+
+def check_statistics(cfg, model):
+    """ValueError where ``cfg.precise_bn`` asks for statistics that ``model`` lacks (a GroupNorm
+    network): it would run its batches for nothing and the card would claim them."""
+    if cfg.precise_bn and not batch_norm_layers(model):
+        raise ValueError(f"precise_bn sets BatchNorm statistics and {cfg.model} {cfg.model_kwargs} has none: use --precise_bn=0")
 
 
 @torch.no_grad()
@@ -55,7 +67,7 @@ def recalibrate_bn(model, inputs):
     iterable of network inputs, N x C x H x W float): the batch statistics the layers see in
     training mode, averaged with equal weight. Returns the number of batches; the model is left in
     eval mode, its momentum as it was. Nothing but the BatchNorm buffers changes."""
-    layers = [m for m in model.modules() if isinstance(m, torch.nn.modules.batchnorm._BatchNorm)]
+    layers = batch_norm_layers(model)
     momenta = [m.momentum for m in layers]
     for m in layers:
         m.reset_running_stats()
@@ -116,6 +128,7 @@ def recalibrate_run(cfg):
     if cfg.threads:
         torch.set_num_threads(cfg.threads)
     model = create_model(cfg.model, **cfg.model_kwargs)
+    check_statistics(cfg, model)
     model.load_state_dict(model_state)
     model = model.to(memory_format=torch.channels_last if cfg.channels_last else torch.preserve_format)
     train_set, val_images, extra = load_data(cfg)
